@@ -1,0 +1,310 @@
+//! Request shapes of the Data API operations, member by member as in the
+//! service model (`service-2.json`), and the small enums they use.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+
+/// A named parameter of a statement (`SqlParameter`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub(crate) struct SqlParameter {
+    pub(crate) name: String,
+    pub(crate) value: String,
+}
+
+/// The identity members shared by most operations.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Identity {
+    pub(crate) cluster_identifier: Option<String>,
+    pub(crate) secret_arn: Option<String>,
+    pub(crate) db_user: Option<String>,
+    pub(crate) workgroup_name: Option<String>,
+}
+
+/// `ExecuteStatementInput`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ExecuteStatementInput {
+    pub(crate) sql: Option<String>,
+    #[serde(flatten)]
+    pub(crate) identity: Identity,
+    pub(crate) database: Option<String>,
+    #[allow(dead_code)]
+    pub(crate) with_event: Option<bool>,
+    pub(crate) statement_name: Option<String>,
+    pub(crate) parameters: Option<Vec<SqlParameter>>,
+    pub(crate) client_token: Option<String>,
+    pub(crate) result_format: Option<String>,
+    pub(crate) session_keep_alive_seconds: Option<i64>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) wait_time_seconds: Option<i64>,
+}
+
+/// `BatchExecuteStatementInput`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct BatchExecuteStatementInput {
+    pub(crate) sqls: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub(crate) identity: Identity,
+    pub(crate) database: Option<String>,
+    #[allow(dead_code)]
+    pub(crate) with_event: Option<bool>,
+    pub(crate) statement_name: Option<String>,
+    pub(crate) parameters: Option<Vec<SqlParameter>>,
+    pub(crate) client_token: Option<String>,
+    pub(crate) result_format: Option<String>,
+    pub(crate) session_keep_alive_seconds: Option<i64>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) execution_mode: Option<String>,
+    pub(crate) wait_time_seconds: Option<i64>,
+}
+
+/// Requests that name one statement: Describe, Cancel, GetStatementResult[V2].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct StatementIdInput {
+    pub(crate) id: Option<String>,
+    pub(crate) next_token: Option<String>,
+    pub(crate) wait_time_seconds: Option<i64>,
+}
+
+/// `ListStatementsRequest`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListStatementsInput {
+    pub(crate) next_token: Option<String>,
+    pub(crate) max_results: Option<i64>,
+    pub(crate) statement_name: Option<String>,
+    pub(crate) status: Option<String>,
+    #[allow(dead_code)]
+    pub(crate) role_level: Option<bool>,
+    pub(crate) database: Option<String>,
+    pub(crate) cluster_identifier: Option<String>,
+    pub(crate) workgroup_name: Option<String>,
+}
+
+/// `ListSessionsRequest`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListSessionsInput {
+    pub(crate) next_token: Option<String>,
+    pub(crate) max_results: Option<i64>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) status: Option<String>,
+    #[allow(dead_code)]
+    pub(crate) role_level: Option<bool>,
+    pub(crate) cluster_identifier: Option<String>,
+    pub(crate) workgroup_name: Option<String>,
+    pub(crate) database: Option<String>,
+}
+
+/// ListDatabases, ListSchemas, ListTables and DescribeTable requests.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CatalogInput {
+    #[serde(flatten)]
+    pub(crate) identity: Identity,
+    pub(crate) database: Option<String>,
+    pub(crate) connected_database: Option<String>,
+    pub(crate) schema_pattern: Option<String>,
+    pub(crate) table_pattern: Option<String>,
+    pub(crate) schema: Option<String>,
+    pub(crate) table: Option<String>,
+    pub(crate) next_token: Option<String>,
+    pub(crate) max_results: Option<i64>,
+}
+
+/// `ResultFormatString`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResultFormat {
+    Json,
+    Csv,
+}
+
+impl ResultFormat {
+    pub(crate) fn parse(value: Option<&str>) -> Result<Self, ApiError> {
+        match value {
+            None | Some("JSON") => Ok(Self::Json),
+            Some("CSV") => Ok(Self::Csv),
+            Some(other) => Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'resultFormat' failed to satisfy constraint: Member must satisfy enum value set: [JSON, CSV]"
+            ))),
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "JSON",
+            Self::Csv => "CSV",
+        }
+    }
+}
+
+/// `ExecutionMode` of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExecutionMode {
+    Transaction,
+    AutoCommit,
+}
+
+impl ExecutionMode {
+    pub(crate) fn parse(value: Option<&str>) -> Result<Self, ApiError> {
+        match value {
+            None | Some("TRANSACTION") => Ok(Self::Transaction),
+            Some("AUTO_COMMIT") => Ok(Self::AutoCommit),
+            Some(other) => Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'executionMode' failed to satisfy constraint: Member must satisfy enum value set: [TRANSACTION, AUTO_COMMIT]"
+            ))),
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Transaction => "TRANSACTION",
+            Self::AutoCommit => "AUTO_COMMIT",
+        }
+    }
+}
+
+/// `StatementStatusString`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Submitted,
+    Picked,
+    Started,
+    Finished,
+    Aborted,
+    Failed,
+}
+
+impl Status {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "SUBMITTED",
+            Self::Picked => "PICKED",
+            Self::Started => "STARTED",
+            Self::Finished => "FINISHED",
+            Self::Aborted => "ABORTED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    pub(crate) fn is_terminal(self) -> bool {
+        matches!(self, Self::Finished | Self::Aborted | Self::Failed)
+    }
+}
+
+fn matches_pattern(value: &str, first: fn(u8) -> bool, rest: fn(u8) -> bool) -> bool {
+    let b = value.as_bytes();
+    !b.is_empty() && first(b[0]) && b[1..].iter().all(|&c| rest(c))
+}
+
+/// Checks the identity members as the service does: a cluster (optionally with
+/// DbUser or SecretArn, not both) or a workgroup (optionally with SecretArn).
+pub(crate) fn validate_identity(identity: &Identity, session: bool) -> Result<(), ApiError> {
+    let Identity {
+        cluster_identifier,
+        secret_arn,
+        db_user,
+        workgroup_name,
+    } = identity;
+    if session {
+        if cluster_identifier.is_some() || workgroup_name.is_some() || db_user.is_some() || secret_arn.is_some() {
+            return Err(ApiError::validation(
+                "SessionId cannot be specified together with ClusterIdentifier, WorkgroupName, DbUser or SecretArn: the session already has a connection",
+            ));
+        }
+        return Ok(());
+    }
+    match (cluster_identifier, workgroup_name) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation(
+                "Either ClusterIdentifier or WorkgroupName must be specified, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::validation(
+                "Either ClusterIdentifier or WorkgroupName must be specified",
+            ));
+        }
+        (Some(cluster), None) => {
+            let ok = cluster.len() <= 63
+                && matches_pattern(cluster, |c| c.is_ascii_lowercase(), |c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'
+                })
+                && !cluster.ends_with('-')
+                && !cluster.contains("--");
+            if !ok {
+                return Err(ApiError::validation(format!(
+                    "1 validation error detected: Value '{cluster}' at 'clusterIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z][a-z0-9]*(-[a-z0-9]+)*"
+                )));
+            }
+        }
+        (None, Some(workgroup)) => {
+            let ok = workgroup.starts_with("arn:")
+                || ((3..=63).contains(&workgroup.len())
+                    && workgroup
+                        .bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'));
+            if !ok {
+                return Err(ApiError::validation(format!(
+                    "1 validation error detected: Value '{workgroup}' at 'workgroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: ([a-z0-9-]{{3,63}}|arn:…)"
+                )));
+            }
+            if db_user.is_some() {
+                return Err(ApiError::validation(
+                    "DbUser is not supported with WorkgroupName; use SecretArn or IAM identity",
+                ));
+            }
+        }
+    }
+    if db_user.is_some() && secret_arn.is_some() {
+        return Err(ApiError::validation(
+            "Either DbUser or SecretArn can be specified, not both",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(c: Option<&str>, w: Option<&str>, u: Option<&str>, s: Option<&str>) -> Identity {
+        Identity {
+            cluster_identifier: c.map(Into::into),
+            workgroup_name: w.map(Into::into),
+            db_user: u.map(Into::into),
+            secret_arn: s.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn identities_the_service_accepts() {
+        let ok = [
+            id(Some("redshift-cluster-1"), None, Some("awsuser"), None),
+            id(Some("c1"), None, None, Some("arn:aws:secretsmanager:x")),
+            id(Some("c1"), None, None, None),
+            id(None, Some("default-wg"), None, None),
+            id(None, Some("default-wg"), None, Some("arn:aws:secretsmanager:x")),
+        ];
+        for i in ok {
+            assert!(validate_identity(&i, false).is_ok(), "{i:?}");
+        }
+        let bad = [
+            id(None, None, None, None),
+            id(Some("c1"), Some("wg1"), None, None),
+            id(Some("c1"), None, Some("u"), Some("arn")),
+            id(None, Some("wg1"), Some("u"), None),
+            id(Some("Bad_Cluster"), None, Some("u"), None),
+            id(None, Some("WG"), None, None),
+        ];
+        for i in bad {
+            assert!(matches!(validate_identity(&i, false), Err(ApiError::Validation(_))), "{i:?}");
+        }
+        assert!(validate_identity(&id(Some("c1"), None, None, None), true).is_err());
+        assert!(validate_identity(&Identity::default(), true).is_ok());
+    }
+}

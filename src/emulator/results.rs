@@ -1,0 +1,299 @@
+//! Retained statement results: rows are encoded once, as they stream from
+//! PostgreSQL, into the format the statement asked for (JSON `Field` arrays or
+//! CSV lines), and pages are cut from that buffer by a byte budget.
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use tokio_postgres::Column;
+use tokio_postgres::types::Type;
+
+use super::error::ApiError;
+use super::model::ResultFormat;
+use super::values::{self, Kind, RawValue, Value, write_json_field, write_json_str};
+
+/// `ColumnMetadata` of one result column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ColumnMetadata {
+    pub(crate) name: String,
+    pub(crate) type_name: String,
+    pub(crate) precision: i32,
+    pub(crate) scale: i32,
+    pub(crate) length: i32,
+    pub(crate) nullable: i32,
+    pub(crate) is_signed: bool,
+    pub(crate) is_case_sensitive: bool,
+    pub(crate) is_currency: bool,
+    pub(crate) schema_name: String,
+    pub(crate) table_name: String,
+    pub(crate) column_default: Option<String>,
+}
+
+impl ColumnMetadata {
+    /// Metadata of a column of type `ty` with PostgreSQL type modifier `typmod`.
+    pub(crate) fn new(name: &str, ty: &Type, typmod: i32) -> Self {
+        let kind = Kind::of(ty);
+        let (precision, scale, length) = precision_scale_length(ty, typmod);
+        Self {
+            name: name.to_owned(),
+            type_name: ty.name().to_owned(),
+            precision,
+            scale,
+            length,
+            nullable: 1,
+            is_signed: kind.is_signed(),
+            is_case_sensitive: kind.is_case_sensitive(),
+            is_currency: *ty == Type::MONEY,
+            schema_name: String::new(),
+            table_name: String::new(),
+            column_default: None,
+        }
+    }
+
+    /// Appends the JSON object of this metadata.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"isCaseSensitive\":");
+        out.extend_from_slice(bool_text(self.is_case_sensitive));
+        out.extend_from_slice(b",\"isCurrency\":");
+        out.extend_from_slice(bool_text(self.is_currency));
+        out.extend_from_slice(b",\"isSigned\":");
+        out.extend_from_slice(bool_text(self.is_signed));
+        out.extend_from_slice(b",\"label\":");
+        write_json_str(out, &self.name);
+        out.extend_from_slice(b",\"length\":");
+        out.extend_from_slice(self.length.to_string().as_bytes());
+        out.extend_from_slice(b",\"name\":");
+        write_json_str(out, &self.name);
+        out.extend_from_slice(b",\"nullable\":");
+        out.extend_from_slice(self.nullable.to_string().as_bytes());
+        out.extend_from_slice(b",\"precision\":");
+        out.extend_from_slice(self.precision.to_string().as_bytes());
+        out.extend_from_slice(b",\"scale\":");
+        out.extend_from_slice(self.scale.to_string().as_bytes());
+        out.extend_from_slice(b",\"schemaName\":");
+        write_json_str(out, &self.schema_name);
+        out.extend_from_slice(b",\"tableName\":");
+        write_json_str(out, &self.table_name);
+        out.extend_from_slice(b",\"typeName\":");
+        write_json_str(out, &self.type_name);
+        if let Some(default) = &self.column_default {
+            out.extend_from_slice(b",\"columnDefault\":");
+            write_json_str(out, default);
+        }
+        out.push(b'}');
+    }
+}
+
+fn bool_text(b: bool) -> &'static [u8] {
+    if b { b"true" } else { b"false" }
+}
+
+/// Precision, scale and length as the Data API reports them.
+fn precision_scale_length(ty: &Type, typmod: i32) -> (i32, i32, i32) {
+    match *ty {
+        Type::BOOL => (1, 0, 0),
+        Type::INT2 => (5, 0, 0),
+        Type::INT4 | Type::OID => (10, 0, 0),
+        Type::INT8 => (19, 0, 0),
+        Type::FLOAT4 => (8, 8, 0),
+        Type::FLOAT8 => (17, 17, 0),
+        Type::NUMERIC if typmod >= 4 => {
+            let t = typmod - 4;
+            ((t >> 16) & 0xffff, t & 0xffff, 0)
+        }
+        // Unconstrained numeric: the widest Redshift allows, scale unknown.
+        Type::NUMERIC => (38, 0, 0),
+        Type::VARCHAR | Type::BPCHAR if typmod >= 4 => (typmod - 4, 0, typmod - 4),
+        Type::VARCHAR | Type::TEXT => (65535, 0, 65535),
+        Type::BPCHAR => (1, 0, 1),
+        Type::DATE => (13, 0, 0),
+        Type::TIME => (15, 6, 0),
+        Type::TIMETZ => (21, 6, 0),
+        Type::TIMESTAMP => (29, 6, 0),
+        Type::TIMESTAMPTZ => (35, 6, 0),
+        _ => (0, 0, 0),
+    }
+}
+
+/// Writes a JSON array of ColumnMetadata.
+pub(crate) fn column_metadata_json(columns: &[ColumnMetadata]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(columns.len() * 256);
+    out.push(b'[');
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        c.write_json(&mut out);
+    }
+    out.push(b']');
+    out
+}
+
+/// A retained result: encoded rows and where each ends.
+#[derive(Debug)]
+pub(crate) struct ResultSet {
+    pub(crate) format: ResultFormat,
+    pub(crate) columns_json: Vec<u8>,
+    kinds: Vec<Kind>,
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    line: String,
+}
+
+impl ResultSet {
+    pub(crate) fn new(format: ResultFormat, columns: &[Column], metadata: &[ColumnMetadata]) -> Self {
+        Self {
+            format,
+            columns_json: column_metadata_json(metadata),
+            kinds: columns.iter().map(|c| Kind::of(c.type_())).collect(),
+            data: Vec::new(),
+            ends: Vec::new(),
+            line: String::new(),
+        }
+    }
+
+    /// Encodes one row.
+    pub(crate) fn push_row(&mut self, row: &tokio_postgres::Row) -> Result<(), String> {
+        match self.format {
+            ResultFormat::Json => {
+                self.data.push(b'[');
+                for (i, kind) in self.kinds.iter().enumerate() {
+                    if i > 0 {
+                        self.data.push(b',');
+                    }
+                    let value = decode_column(row, i, *kind)?;
+                    write_json_field(&mut self.data, &value);
+                }
+                self.data.push(b']');
+            }
+            ResultFormat::Csv => {
+                self.line.clear();
+                for (i, kind) in self.kinds.iter().enumerate() {
+                    if i > 0 {
+                        self.line.push(',');
+                    }
+                    let value = decode_column(row, i, *kind)?;
+                    values::write_csv_field(&mut self.line, &value);
+                }
+                self.line.push('\n');
+                // Stored JSON-escaped (without quotes): pages are concatenations.
+                let start = self.data.len();
+                write_json_str(&mut self.data, &self.line);
+                self.data.remove(start);
+                self.data.pop();
+            }
+        }
+        self.ends.push(self.data.len());
+        Ok(())
+    }
+
+    /// Rows held.
+    pub(crate) fn rows(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Bytes held (the statement's ResultSize).
+    pub(crate) fn size(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Frees what the buffers reserved beyond their length.
+    pub(crate) fn shrink(&mut self) {
+        self.data.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.line = String::new();
+    }
+
+    fn row_bytes(&self, row: usize) -> &[u8] {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        &self.data[start..self.ends[row]]
+    }
+
+    /// Serialises the page that starts at the row named by `next_token`.
+    pub(crate) fn page(&self, next_token: Option<&str>, page_bytes: usize) -> Result<Vec<u8>, ApiError> {
+        let first = match next_token {
+            None => 0,
+            Some(token) => decode_token(token)
+                .filter(|&row| row < self.rows())
+                .ok_or_else(|| ApiError::validation("Invalid NextToken"))?,
+        };
+        let mut out = Vec::with_capacity(page_bytes.min(self.size()) + self.columns_json.len() + 128);
+        out.extend_from_slice(b"{\"Records\":[");
+        if self.format == ResultFormat::Csv {
+            out.extend_from_slice(b"{\"CSVRecords\":\"");
+        }
+        let mut row = first;
+        let mut used = 0usize;
+        while row < self.rows() {
+            let bytes = self.row_bytes(row);
+            if row > first && used + bytes.len() > page_bytes {
+                break;
+            }
+            if row > first && self.format == ResultFormat::Json {
+                out.push(b',');
+            }
+            out.extend_from_slice(bytes);
+            used += bytes.len();
+            row += 1;
+        }
+        if self.format == ResultFormat::Csv {
+            out.extend_from_slice(b"\"}");
+        }
+        out.extend_from_slice(b"],\"ColumnMetadata\":");
+        out.extend_from_slice(&self.columns_json);
+        let _ = write!(ByteWriter(&mut out), ",\"TotalNumRows\":{}", self.rows());
+        if self.format == ResultFormat::Csv {
+            out.extend_from_slice(b",\"ResultFormat\":\"CSV\"");
+        }
+        if row < self.rows() {
+            out.extend_from_slice(b",\"NextToken\":");
+            write_json_str(&mut out, &encode_token(row));
+        }
+        out.push(b'}');
+        Ok(out)
+    }
+}
+
+struct ByteWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for ByteWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn decode_column(row: &tokio_postgres::Row, i: usize, kind: Kind) -> Result<Value<'_>, String> {
+    let raw: RawValue<'_> = row.try_get(i).map_err(|e| e.to_string())?;
+    values::decode(kind, raw.0).map_err(|e| e.to_string())
+}
+
+/// A pagination token naming the next row (opaque to callers).
+pub(crate) fn encode_token(row: usize) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("v1:{row}"))
+}
+
+/// Reads a token made by [`encode_token`].
+pub(crate) fn decode_token(token: &str) -> Option<usize> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
+    std::str::from_utf8(&bytes).ok()?.strip_prefix("v1:")?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_reject_garbage() {
+        assert_eq!(decode_token(&encode_token(42)), Some(42));
+        assert_eq!(decode_token("nope"), None);
+        assert_eq!(decode_token(""), None);
+    }
+
+    #[test]
+    fn numeric_precision_from_typmod() {
+        let typmod = ((38 << 16) | 10) + 4;
+        assert_eq!(precision_scale_length(&Type::NUMERIC, typmod), (38, 10, 0));
+        assert_eq!(precision_scale_length(&Type::VARCHAR, 36), (32, 0, 32));
+    }
+}
