@@ -15,7 +15,13 @@ use tokio_util::sync::CancellationToken;
 #[command(version, about)]
 struct Cli {
     /// Log line format.
-    #[arg(long, env = "RSFS_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "RSFS_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -79,7 +85,10 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    announce(&format!("emulator listening on http://{}", listener.local_addr()?))?;
+    announce(&format!(
+        "emulator listening on http://{}",
+        listener.local_addr()?
+    ))?;
     emulator::serve(args.config, &url, listener, shutdown).await?;
     drop(cluster);
     Ok(())

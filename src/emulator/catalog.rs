@@ -69,7 +69,11 @@ fn database_error(e: &tokio_postgres::Error) -> ApiError {
 }
 
 impl State {
-    async fn catalog_client(&self, input: &CatalogInput, database_required: bool) -> Result<(Client, String), ApiError> {
+    async fn catalog_client(
+        &self,
+        input: &CatalogInput,
+        database_required: bool,
+    ) -> Result<(Client, String), ApiError> {
         validate_identity(&input.identity, false)?;
         let database = match (&input.database, database_required) {
             (Some(d), _) => d.clone(),
@@ -123,7 +127,10 @@ impl State {
     pub(crate) async fn list_schemas(&self, input: CatalogInput) -> Result<Json, ApiError> {
         let max = page_size(input.max_results, 1000)?;
         let (client, _) = self.catalog_client(&input, true).await?;
-        let pattern = input.schema_pattern.clone().unwrap_or_else(|| "%".to_owned());
+        let pattern = input
+            .schema_pattern
+            .clone()
+            .unwrap_or_else(|| "%".to_owned());
         let rows = client
             .query(
                 "select nspname::text from pg_namespace where nspname like $1 \
@@ -146,8 +153,14 @@ impl State {
     pub(crate) async fn list_tables(&self, input: CatalogInput) -> Result<Json, ApiError> {
         let max = page_size(input.max_results, 1000)?;
         let (client, _) = self.catalog_client(&input, true).await?;
-        let schema = input.schema_pattern.clone().unwrap_or_else(|| "%".to_owned());
-        let table = input.table_pattern.clone().unwrap_or_else(|| "%".to_owned());
+        let schema = input
+            .schema_pattern
+            .clone()
+            .unwrap_or_else(|| "%".to_owned());
+        let table = input
+            .table_pattern
+            .clone()
+            .unwrap_or_else(|| "%".to_owned());
         let rows = client
             .query(
                 "select n.nspname::text, c.relname::text, \
@@ -215,7 +228,10 @@ impl State {
             let mut meta = ColumnMetadata::new(row.get::<_, &str>(2), &ty, row.get(4));
             if ty == tokio_postgres::types::Type::UNKNOWN {
                 // A type tokio-postgres does not know (an enum, a domain): name it from the catalog.
-                if let Ok(r) = client.query_one("select format_type($1, $2)", &[&oid, &row.get::<_, i32>(4)]).await {
+                if let Ok(r) = client
+                    .query_one("select format_type($1, $2)", &[&oid, &row.get::<_, i32>(4)])
+                    .await
+                {
                     meta.type_name = r.get(0);
                 }
             }

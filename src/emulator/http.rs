@@ -48,7 +48,8 @@ fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::Serialization(format!("Malformed request body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::Serialization(format!("Malformed request body: {e}")))
 }
 
 fn json_response(body: Vec<u8>) -> Response {
@@ -67,7 +68,11 @@ fn with_request_id(mut response: Response) -> Response {
     response
 }
 
-async fn dispatch(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn dispatch(
+    Extract(state): Extract<Arc<State>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -121,21 +126,35 @@ fn to_bytes(value: &serde_json::Value) -> Vec<u8> {
 async fn handle(state: &Arc<State>, operation: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     inject_faults(state).await?;
     match operation {
-        "ExecuteStatement" => state.execute_statement(parse(body)?).await.map(|v| to_bytes(&v)),
+        "ExecuteStatement" => state
+            .execute_statement(parse(body)?)
+            .await
+            .map(|v| to_bytes(&v)),
         "BatchExecuteStatement" => state
             .batch_execute_statement(parse(body)?)
             .await
             .map(|v| to_bytes(&v)),
-        "DescribeStatement" => state.describe_statement(parse(body)?).await.map(|v| to_bytes(&v)),
+        "DescribeStatement" => state
+            .describe_statement(parse(body)?)
+            .await
+            .map(|v| to_bytes(&v)),
         "CancelStatement" => state.cancel_statement(parse(body)?).map(|v| to_bytes(&v)),
         "GetStatementResult" => state.statement_result(parse(body)?, false).await,
         "GetStatementResultV2" => state.statement_result(parse(body)?, true).await,
         "ListStatements" => state.list_statements(parse(body)?).map(|v| to_bytes(&v)),
         "ListSessions" => state.list_sessions(parse(body)?).map(|v| to_bytes(&v)),
-        "ListDatabases" => state.list_databases(parse(body)?).await.map(|v| to_bytes(&v)),
+        "ListDatabases" => state
+            .list_databases(parse(body)?)
+            .await
+            .map(|v| to_bytes(&v)),
         "ListSchemas" => state.list_schemas(parse(body)?).await.map(|v| to_bytes(&v)),
         "ListTables" => state.list_tables(parse(body)?).await.map(|v| to_bytes(&v)),
-        "DescribeTable" => state.describe_table(parse(body)?).await.map(|v| to_bytes(&v)),
-        other => Err(ApiError::UnknownOperation(format!("Unknown operation '{other}'"))),
+        "DescribeTable" => state
+            .describe_table(parse(body)?)
+            .await
+            .map(|v| to_bytes(&v)),
+        other => Err(ApiError::UnknownOperation(format!(
+            "Unknown operation '{other}'"
+        ))),
     }
 }

@@ -22,15 +22,19 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use error::ApiError;
-pub use postgres::ThrowawayCluster;
 use postgres::Connector;
+pub use postgres::ThrowawayCluster;
 use statements::Statement;
 
 /// Settings of the emulator (flags and `RSFS_EMULATOR_*` variables).
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorConfig {
     /// Database used when a request names none (Redshift's default is `dev`).
-    #[arg(long = "default-database", env = "RSFS_EMULATOR_DEFAULT_DATABASE", default_value = "dev")]
+    #[arg(
+        long = "default-database",
+        env = "RSFS_EMULATOR_DEFAULT_DATABASE",
+        default_value = "dev"
+    )]
     pub default_database: String,
     /// Byte budget of one GetStatementResult page (the page size is the server's choice).
     #[arg(long = "page-bytes", env = "RSFS_EMULATOR_PAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
@@ -39,22 +43,46 @@ pub struct EmulatorConfig {
     #[arg(long = "max-result-bytes", env = "RSFS_EMULATOR_MAX_RESULT_BYTES", default_value_t = 500 * 1024 * 1024)]
     pub max_result_bytes: usize,
     /// How long statements and their results are kept (the service keeps them 24 h).
-    #[arg(long = "retention-seconds", env = "RSFS_EMULATOR_RETENTION_SECONDS", default_value_t = 86_400)]
+    #[arg(
+        long = "retention-seconds",
+        env = "RSFS_EMULATOR_RETENTION_SECONDS",
+        default_value_t = 86_400
+    )]
     pub retention_seconds: u64,
     /// Most statements that may run at once (ActiveStatementsExceededException beyond).
-    #[arg(long = "max-active-statements", env = "RSFS_EMULATOR_MAX_ACTIVE_STATEMENTS", default_value_t = 200)]
+    #[arg(
+        long = "max-active-statements",
+        env = "RSFS_EMULATOR_MAX_ACTIVE_STATEMENTS",
+        default_value_t = 200
+    )]
     pub max_active_statements: usize,
     /// Most sessions that may be open at once (ActiveSessionsExceededException beyond).
-    #[arg(long = "max-sessions", env = "RSFS_EMULATOR_MAX_SESSIONS", default_value_t = 100)]
+    #[arg(
+        long = "max-sessions",
+        env = "RSFS_EMULATOR_MAX_SESSIONS",
+        default_value_t = 100
+    )]
     pub max_sessions: usize,
     /// Fault injection: probability (0–1) that a request fails with ThrottlingException.
-    #[arg(long = "throttle-probability", env = "RSFS_EMULATOR_THROTTLE_PROBABILITY", default_value_t = 0.0)]
+    #[arg(
+        long = "throttle-probability",
+        env = "RSFS_EMULATOR_THROTTLE_PROBABILITY",
+        default_value_t = 0.0
+    )]
     pub throttle_probability: f64,
     /// Fault injection: probability (0–1) that a request fails with InternalServerException.
-    #[arg(long = "error-probability", env = "RSFS_EMULATOR_ERROR_PROBABILITY", default_value_t = 0.0)]
+    #[arg(
+        long = "error-probability",
+        env = "RSFS_EMULATOR_ERROR_PROBABILITY",
+        default_value_t = 0.0
+    )]
     pub error_probability: f64,
     /// Fault injection: milliseconds added to every request.
-    #[arg(long = "latency-ms", env = "RSFS_EMULATOR_LATENCY_MS", default_value_t = 0)]
+    #[arg(
+        long = "latency-ms",
+        env = "RSFS_EMULATOR_LATENCY_MS",
+        default_value_t = 0
+    )]
     pub latency_ms: u64,
 }
 
@@ -115,7 +143,10 @@ impl State {
     }
 
     fn active_statements(&self) -> usize {
-        lock(&self.statements).values().filter(|s| s.is_active()).count()
+        lock(&self.statements)
+            .values()
+            .filter(|s| s.is_active())
+            .count()
     }
 
     fn next_query_id(&self) -> i64 {
@@ -191,7 +222,9 @@ pub async fn ensure_database(postgres_url: &str, database: &str) -> anyhow::Resu
         .is_some();
     if !exists {
         let quoted = format!("\"{}\"", database.replace('"', "\"\""));
-        client.batch_execute(&format!("create database {quoted}")).await?;
+        client
+            .batch_execute(&format!("create database {quoted}"))
+            .await?;
     }
     Ok(())
 }

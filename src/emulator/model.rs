@@ -211,7 +211,11 @@ pub(crate) fn validate_identity(identity: &Identity, session: bool) -> Result<()
         workgroup_name,
     } = identity;
     if session {
-        if cluster_identifier.is_some() || workgroup_name.is_some() || db_user.is_some() || secret_arn.is_some() {
+        if cluster_identifier.is_some()
+            || workgroup_name.is_some()
+            || db_user.is_some()
+            || secret_arn.is_some()
+        {
             return Err(ApiError::validation(
                 "SessionId cannot be specified together with ClusterIdentifier, WorkgroupName, DbUser or SecretArn: the session already has a connection",
             ));
@@ -231,9 +235,11 @@ pub(crate) fn validate_identity(identity: &Identity, session: bool) -> Result<()
         }
         (Some(cluster), None) => {
             let ok = cluster.len() <= 63
-                && matches_pattern(cluster, |c| c.is_ascii_lowercase(), |c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'
-                })
+                && matches_pattern(
+                    cluster,
+                    |c| c.is_ascii_lowercase(),
+                    |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-',
+                )
                 && !cluster.ends_with('-')
                 && !cluster.contains("--");
             if !ok {
@@ -288,7 +294,12 @@ mod tests {
             id(Some("c1"), None, None, Some("arn:aws:secretsmanager:x")),
             id(Some("c1"), None, None, None),
             id(None, Some("default-wg"), None, None),
-            id(None, Some("default-wg"), None, Some("arn:aws:secretsmanager:x")),
+            id(
+                None,
+                Some("default-wg"),
+                None,
+                Some("arn:aws:secretsmanager:x"),
+            ),
         ];
         for i in ok {
             assert!(validate_identity(&i, false).is_ok(), "{i:?}");
@@ -302,7 +313,10 @@ mod tests {
             id(None, Some("WG"), None, None),
         ];
         for i in bad {
-            assert!(matches!(validate_identity(&i, false), Err(ApiError::Validation(_))), "{i:?}");
+            assert!(
+                matches!(validate_identity(&i, false), Err(ApiError::Validation(_))),
+                "{i:?}"
+            );
         }
         assert!(validate_identity(&id(Some("c1"), None, None, None), true).is_err());
         assert!(validate_identity(&Identity::default(), true).is_ok());

@@ -30,7 +30,8 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
         match b[i] {
             b'\'' => {
                 // E'…' allows backslash escapes; plain '…' only doubled quotes.
-                let escapes = i > 0 && matches!(b[i - 1], b'E' | b'e') && (i < 2 || !is_name_byte(b[i - 2]));
+                let escapes =
+                    i > 0 && matches!(b[i - 1], b'E' | b'e') && (i < 2 || !is_name_byte(b[i - 2]));
                 i += 1;
                 while i < b.len() {
                     if escapes && b[i] == b'\\' {

@@ -88,13 +88,23 @@ impl ThrowawayCluster {
         initdb
             .arg("-D")
             .arg(&data)
-            .args(["-U", &user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+            .args([
+                "-U",
+                &user,
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         if let Some((uid, gid)) = account {
             initdb.uid(uid).gid(gid);
         }
-        let out = initdb.output().context("running initdb (is PostgreSQL installed?)")?;
+        let out = initdb
+            .output()
+            .context("running initdb (is PostgreSQL installed?)")?;
         if !out.status.success() {
             bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
         }
@@ -213,7 +223,10 @@ impl Connector {
     }
 
     /// Connects to `database` (the Data API's Database).
-    pub(crate) async fn connect(&self, database: &str) -> Result<Connection, tokio_postgres::Error> {
+    pub(crate) async fn connect(
+        &self,
+        database: &str,
+    ) -> Result<Connection, tokio_postgres::Error> {
         let mut config = self.base.clone();
         config.dbname(database);
         config.application_name("redshift-data-emulator");
@@ -223,7 +236,10 @@ impl Connector {
                 tracing::debug!(error = %e, "postgres connection closed");
             }
         });
-        let pid: i32 = client.query_one("select pg_backend_pid()", &[]).await?.get(0);
+        let pid: i32 = client
+            .query_one("select pg_backend_pid()", &[])
+            .await?
+            .get(0);
         Ok(Connection {
             client,
             pid: pid.into(),

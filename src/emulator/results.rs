@@ -141,7 +141,11 @@ pub(crate) struct ResultSet {
 }
 
 impl ResultSet {
-    pub(crate) fn new(format: ResultFormat, columns: &[Column], metadata: &[ColumnMetadata]) -> Self {
+    pub(crate) fn new(
+        format: ResultFormat,
+        columns: &[Column],
+        metadata: &[ColumnMetadata],
+    ) -> Self {
         Self {
             format,
             columns_json: column_metadata_json(metadata),
@@ -210,14 +214,19 @@ impl ResultSet {
     }
 
     /// Serialises the page that starts at the row named by `next_token`.
-    pub(crate) fn page(&self, next_token: Option<&str>, page_bytes: usize) -> Result<Vec<u8>, ApiError> {
+    pub(crate) fn page(
+        &self,
+        next_token: Option<&str>,
+        page_bytes: usize,
+    ) -> Result<Vec<u8>, ApiError> {
         let first = match next_token {
             None => 0,
             Some(token) => decode_token(token)
                 .filter(|&row| row < self.rows())
                 .ok_or_else(|| ApiError::validation("Invalid NextToken"))?,
         };
-        let mut out = Vec::with_capacity(page_bytes.min(self.size()) + self.columns_json.len() + 128);
+        let mut out =
+            Vec::with_capacity(page_bytes.min(self.size()) + self.columns_json.len() + 128);
         out.extend_from_slice(b"{\"Records\":[");
         if self.format == ResultFormat::Csv {
             out.extend_from_slice(b"{\"CSVRecords\":\"");
@@ -275,8 +284,14 @@ pub(crate) fn encode_token(row: usize) -> String {
 
 /// Reads a token made by [`encode_token`].
 pub(crate) fn decode_token(token: &str) -> Option<usize> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
-    std::str::from_utf8(&bytes).ok()?.strip_prefix("v1:")?.parse().ok()
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix("v1:")?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]

@@ -170,7 +170,12 @@ impl Session {
 
 impl State {
     /// Opens a session for a statement that asked for one (SessionKeepAliveSeconds > 0).
-    pub(crate) fn open_session(&self, target: Target, statement: &str, keep_alive: i64) -> Result<Arc<Session>, ApiError> {
+    pub(crate) fn open_session(
+        &self,
+        target: Target,
+        statement: &str,
+        keep_alive: i64,
+    ) -> Result<Arc<Session>, ApiError> {
         let open = lock(&self.sessions)
             .values()
             .filter(|s| s.status() != SessionStatus::Closed)
@@ -240,16 +245,24 @@ impl State {
         sessions.retain(|s| {
             input.session_id.as_deref().is_none_or(|id| s.id == id)
                 && status.is_none_or(|st| s.status() == st)
-                && input.database.as_deref().is_none_or(|d| s.target.database == d)
-                && input.cluster_identifier.as_deref().is_none_or(|c| {
-                    s.target.identity.cluster_identifier.as_deref() == Some(c)
-                })
+                && input
+                    .database
+                    .as_deref()
+                    .is_none_or(|d| s.target.database == d)
+                && input
+                    .cluster_identifier
+                    .as_deref()
+                    .is_none_or(|c| s.target.identity.cluster_identifier.as_deref() == Some(c))
                 && input
                     .workgroup_name
                     .as_deref()
                     .is_none_or(|w| s.target.identity.workgroup_name.as_deref() == Some(w))
         });
-        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        sessions.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
         let entries: Vec<Json> = sessions.iter().map(|s| s.data()).collect();
         let (page, next) = paginate(entries, input.next_token.as_deref(), max)?;
         let mut out = json!({ "Sessions": page });

@@ -19,8 +19,8 @@ use tokio_postgres::{CancelToken, NoTls};
 use super::State;
 use super::error::ApiError;
 use super::model::{
-    BatchExecuteStatementInput, ExecuteStatementInput, ExecutionMode, Identity, ListStatementsInput,
-    ResultFormat, SqlParameter, Status, StatementIdInput, validate_identity,
+    BatchExecuteStatementInput, ExecuteStatementInput, ExecutionMode, Identity,
+    ListStatementsInput, ResultFormat, SqlParameter, StatementIdInput, Status, validate_identity,
 };
 use super::params;
 use super::postgres::Connection;
@@ -220,8 +220,14 @@ impl Statement {
                 let finished = p.status == Status::Finished;
                 let rows: i64 = p.subs.iter().map(|s| s.result_rows.max(0)).sum();
                 let size: i64 = p.subs.iter().map(|s| s.result_size.max(0)).sum();
-                out.insert("ResultRows".into(), (if finished { rows } else { -1 }).into());
-                out.insert("ResultSize".into(), (if finished { size } else { -1 }).into());
+                out.insert(
+                    "ResultRows".into(),
+                    (if finished { rows } else { -1 }).into(),
+                );
+                out.insert(
+                    "ResultSize".into(),
+                    (if finished { size } else { -1 }).into(),
+                );
                 out.insert(
                     "HasResultSet".into(),
                     p.subs.iter().any(|s| s.has_result_set).into(),
@@ -256,7 +262,11 @@ impl Statement {
         let mut out = serde_json::Map::new();
         out.insert("Id".into(), self.id.clone().into());
         if self.is_batch {
-            let sqls: Vec<Json> = p.subs.iter().map(|s| s.query_string.clone().into()).collect();
+            let sqls: Vec<Json> = p
+                .subs
+                .iter()
+                .map(|s| s.query_string.clone().into())
+                .collect();
             out.insert("QueryStrings".into(), sqls.into());
         } else {
             out.insert("QueryString".into(), p.subs[0].query_string.clone().into());
@@ -398,7 +408,12 @@ fn check_parameters(sqls: &[String], parameters: Option<&[SqlParameter]>) -> Res
                 p.name
             )));
         }
-        if p.name.is_empty() || !p.name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        if p.name.is_empty()
+            || !p
+                .name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        {
             return Err(ApiError::validation(format!(
                 "Parameter name '{}' must satisfy regular expression pattern: [0-9a-zA-Z_]+",
                 p.name
@@ -433,7 +448,10 @@ fn check_parameters(sqls: &[String], parameters: Option<&[SqlParameter]>) -> Res
 
 impl State {
     /// ExecuteStatement.
-    pub(crate) async fn execute_statement(self: &Arc<Self>, input: ExecuteStatementInput) -> Result<Json, ApiError> {
+    pub(crate) async fn execute_statement(
+        self: &Arc<Self>,
+        input: ExecuteStatementInput,
+    ) -> Result<Json, ApiError> {
         let sql = required(input.sql, "sql")?;
         self.submit(Submission {
             sqls: vec![sql],
@@ -495,12 +513,16 @@ impl State {
         }
         if let Some(name) = &s.statement_name {
             if name.len() > 2048 {
-                return Err(ApiError::validation("StatementName must be at most 2048 characters"));
+                return Err(ApiError::validation(
+                    "StatementName must be at most 2048 characters",
+                ));
             }
         }
         if let Some(token) = &s.client_token {
             if token.is_empty() || token.len() > 64 {
-                return Err(ApiError::validation("ClientToken must be 1 to 64 characters"));
+                return Err(ApiError::validation(
+                    "ClientToken must be 1 to 64 characters",
+                ));
             }
             if let Some(existing) = self.statement_for_token(token) {
                 existing.wait(wait).await;
@@ -510,7 +532,9 @@ impl State {
         let result_format = ResultFormat::parse(s.result_format.as_deref())?;
         let execution_mode = ExecutionMode::parse(s.execution_mode.as_deref())?;
         if !s.is_batch && s.execution_mode.is_some() {
-            return Err(ApiError::validation("ExecutionMode applies to BatchExecuteStatement only"));
+            return Err(ApiError::validation(
+                "ExecutionMode applies to BatchExecuteStatement only",
+            ));
         }
         let keep_alive = match s.session_keep_alive_seconds {
             Some(k) if !(0..=86_400).contains(&k) => {
@@ -687,7 +711,8 @@ impl State {
             p.status = Status::Started;
             p.pid = conn.pid;
         });
-        let transaction = statement.is_batch && statement.execution_mode == ExecutionMode::Transaction;
+        let transaction =
+            statement.is_batch && statement.execution_mode == ExecutionMode::Transaction;
         if transaction {
             if let Err(e) = conn.client.batch_execute("BEGIN").await {
                 self.fail_all(statement, &e);
@@ -706,7 +731,12 @@ impl State {
             });
             let sql = lock(&statement.progress).subs[index].query_string.clone();
             let result = self
-                .run_sql(conn, &sql, statement.parameters.as_deref(), statement.result_format)
+                .run_sql(
+                    conn,
+                    &sql,
+                    statement.parameters.as_deref(),
+                    statement.result_format,
+                )
                 .await;
             let duration = i64::try_from(began.elapsed().as_nanos()).unwrap_or(i64::MAX);
             match result {
@@ -724,10 +754,15 @@ impl State {
                     if transaction {
                         let _ = conn.client.batch_execute("ROLLBACK").await;
                     }
-                    let aborted = failure.cancelled || statement.cancel_requested.load(Ordering::SeqCst);
+                    let aborted =
+                        failure.cancelled || statement.cancel_requested.load(Ordering::SeqCst);
                     statement.update(|p| {
                         let s = &mut p.subs[index];
-                        s.status = if aborted { Status::Aborted } else { Status::Failed };
+                        s.status = if aborted {
+                            Status::Aborted
+                        } else {
+                            Status::Failed
+                        };
                         s.duration_ns = duration;
                         s.error = Some(failure.message.clone());
                         s.updated_at = Utc::now();
@@ -843,14 +878,20 @@ impl State {
     }
 
     /// DescribeStatement.
-    pub(crate) async fn describe_statement(&self, input: StatementIdInput) -> Result<Json, ApiError> {
+    pub(crate) async fn describe_statement(
+        &self,
+        input: StatementIdInput,
+    ) -> Result<Json, ApiError> {
         let id = required(input.id, "id")?;
         let wait = check_wait(input.wait_time_seconds)?;
         let (base, sub) = split_id(&id)?;
         let statement = self.statement(base)?;
         statement.wait(wait).await;
         if sub.is_some() && !statement.is_batch {
-            return Err(ApiError::not_found(format!("Query does not exist: {id}"), id));
+            return Err(ApiError::not_found(
+                format!("Query does not exist: {id}"),
+                id,
+            ));
         }
         statement
             .describe(sub)
@@ -897,7 +938,11 @@ impl State {
     }
 
     /// GetStatementResult (`v2 == false`) and GetStatementResultV2.
-    pub(crate) async fn statement_result(&self, input: StatementIdInput, v2: bool) -> Result<Vec<u8>, ApiError> {
+    pub(crate) async fn statement_result(
+        &self,
+        input: StatementIdInput,
+        v2: bool,
+    ) -> Result<Vec<u8>, ApiError> {
         let id = required(input.id, "id")?;
         let wait = check_wait(input.wait_time_seconds)?;
         let (base, sub) = split_id(&id)?;
@@ -907,7 +952,10 @@ impl State {
             (false, None) => 0,
             (true, Some(i)) => i,
             (false, Some(_)) => {
-                return Err(ApiError::not_found(format!("Query does not exist: {id}"), id));
+                return Err(ApiError::not_found(
+                    format!("Query does not exist: {id}"),
+                    id,
+                ));
             }
             (true, None) => {
                 return Err(ApiError::validation(format!(
@@ -916,9 +964,9 @@ impl State {
                 )));
             }
         };
-        let sub_statement = statement
-            .sub(index)
-            .ok_or_else(|| ApiError::not_found(format!("Query does not exist: {id}"), id.clone()))?;
+        let sub_statement = statement.sub(index).ok_or_else(|| {
+            ApiError::not_found(format!("Query does not exist: {id}"), id.clone())
+        })?;
         let no_result = || {
             ApiError::not_found(
                 "Query does not have result. Please check query status with DescribeStatement.",
@@ -975,9 +1023,10 @@ impl State {
                     .database
                     .as_deref()
                     .is_none_or(|d| st.target.database == d)
-                && input.cluster_identifier.as_deref().is_none_or(|c| {
-                    st.target.identity.cluster_identifier.as_deref() == Some(c)
-                })
+                && input
+                    .cluster_identifier
+                    .as_deref()
+                    .is_none_or(|c| st.target.identity.cluster_identifier.as_deref() == Some(c))
                 && input
                     .workgroup_name
                     .as_deref()
@@ -1006,7 +1055,11 @@ pub(crate) fn page_size(max_results: Option<i64>, limit: i64) -> Result<usize, A
 }
 
 /// Cuts one page out of a full listing.
-pub(crate) fn paginate<T>(items: Vec<T>, next_token: Option<&str>, max: usize) -> Result<(Vec<T>, Option<String>), ApiError> {
+pub(crate) fn paginate<T>(
+    items: Vec<T>,
+    next_token: Option<&str>,
+    max: usize,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
     let start = match next_token {
         None => 0,
         Some(t) => super::results::decode_token(t)
@@ -1052,5 +1105,7 @@ pub(crate) fn redshift_error(e: &tokio_postgres::Error) -> String {
 }
 
 fn elapsed_ns(started: Option<Instant>) -> i64 {
-    started.map_or(0, |s| i64::try_from(s.elapsed().as_nanos()).unwrap_or(i64::MAX))
+    started.map_or(0, |s| {
+        i64::try_from(s.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    })
 }

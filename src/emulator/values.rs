@@ -214,7 +214,9 @@ pub(crate) fn hex(raw: &[u8]) -> String {
 /// exactly `dscale` fractional digits, as `numeric::text` prints it.
 pub(crate) fn numeric_text(raw: &[u8]) -> Option<String> {
     let word = |i: usize| -> Option<i16> {
-        Some(i16::from_be_bytes(raw.get(i * 2..i * 2 + 2)?.try_into().ok()?))
+        Some(i16::from_be_bytes(
+            raw.get(i * 2..i * 2 + 2)?.try_into().ok()?,
+        ))
     };
     let ndigits = usize::try_from(word(0)?).ok()?;
     let weight = i32::from(word(1)?);
@@ -237,7 +239,8 @@ pub(crate) fn numeric_text(raw: &[u8]) -> Option<String> {
             .and_then(|p| digits.get(p).copied())
             .unwrap_or(0)
     };
-    let mut out = String::with_capacity(usize::try_from(weight.max(0) * 4).unwrap_or(0) + dscale + 3);
+    let mut out =
+        String::with_capacity(usize::try_from(weight.max(0) * 4).unwrap_or(0) + dscale + 3);
     if sign == 0x4000 {
         out.push('-');
     }
@@ -279,13 +282,7 @@ fn date_from_days(days: i32) -> Option<NaiveDate> {
 fn push_year_date(out: &mut String, date: NaiveDate) -> bool {
     let year = date.year();
     if year <= 0 {
-        let _ = write!(
-            out,
-            "{:04}-{:02}-{:02}",
-            1 - year,
-            date.month(),
-            date.day()
-        );
+        let _ = write!(out, "{:04}-{:02}-{:02}", 1 - year, date.month(), date.day());
         true
     } else {
         let _ = write!(out, "{:04}-{:02}-{:02}", year, date.month(), date.day());
@@ -389,7 +386,7 @@ pub(crate) fn interval_text(months: i32, days: i32, micros: i64) -> String {
     let mut parts: Vec<String> = Vec::new();
     let (years, mons) = (months / 12, months % 12);
     let plural = |n: i64, unit: &str| {
-        if n == 1 || n == -1 {
+        if n == 1 {
             format!("{n} {unit}")
         } else {
             format!("{n} {unit}s")
@@ -494,7 +491,11 @@ pub(crate) fn write_json_field(out: &mut Vec<u8>, value: &Value<'_>) {
         }
         Value::Blob(b) => {
             out.extend_from_slice(b"{\"blobValue\":\"");
-            out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(b).as_bytes());
+            out.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(b)
+                    .as_bytes(),
+            );
             out.extend_from_slice(b"\"}");
         }
     }
@@ -558,7 +559,10 @@ mod tests {
     #[test]
     fn numeric_text_is_exact() {
         // 1.20 = digits [1, 2000], weight 0, dscale 2
-        assert_eq!(numeric_text(&numeric(2, 0, 0, 2, &[1, 2000])).unwrap(), "1.20");
+        assert_eq!(
+            numeric_text(&numeric(2, 0, 0, 2, &[1, 2000])).unwrap(),
+            "1.20"
+        );
         // -12345678.9 = [1234, 5678, 9000], weight 1, dscale 1
         assert_eq!(
             numeric_text(&numeric(3, 1, 0x4000, 1, &[1234, 5678, 9000])).unwrap(),
@@ -567,7 +571,10 @@ mod tests {
         // 0.0001 = [1], weight -1, dscale 4
         assert_eq!(numeric_text(&numeric(1, -1, 0, 4, &[1])).unwrap(), "0.0001");
         // 0.00000001 = [1], weight -2, dscale 8
-        assert_eq!(numeric_text(&numeric(1, -2, 0, 8, &[1])).unwrap(), "0.00000001");
+        assert_eq!(
+            numeric_text(&numeric(1, -2, 0, 8, &[1])).unwrap(),
+            "0.00000001"
+        );
         // 100 = [100], weight 0, dscale 0 ; 10000 = [1], weight 1
         assert_eq!(numeric_text(&numeric(1, 0, 0, 0, &[100])).unwrap(), "100");
         assert_eq!(numeric_text(&numeric(1, 1, 0, 0, &[1])).unwrap(), "10000");
@@ -585,9 +592,12 @@ mod tests {
             "1969-12-31 23:59:59.999999"
         );
         assert_eq!(date_text(0), "2000-01-01");
-        assert_eq!(date_text(-730_120 - 366), "0001-01-01 BC");
+        assert_eq!(date_text(-730_120 - 365), "0001-01-01 BC");
         assert_eq!(time_text(3_723_000_100), "01:02:03.0001");
-        assert_eq!(interval_text(14, 3, 14_706_500_000), "1 year 2 mons 3 days 04:05:06.5");
+        assert_eq!(
+            interval_text(14, 3, 14_706_500_000),
+            "1 year 2 mons 3 days 04:05:06.5"
+        );
         assert_eq!(interval_text(0, 0, 0), "00:00:00");
         assert_eq!(interval_text(0, -1, -1_000_000), "-1 days -00:00:01");
     }
@@ -614,7 +624,8 @@ mod tests {
 
     #[test]
     fn float4_reads_back_short() {
-        let v = decode(Kind::Float4, Some(&0.1f32.to_be_bytes())).unwrap();
+        let bytes = 0.1f32.to_be_bytes();
+        let v = decode(Kind::Float4, Some(&bytes)).unwrap();
         assert_eq!(v, Value::Double(0.1));
     }
 }
