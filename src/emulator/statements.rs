@@ -349,7 +349,10 @@ fn split_id(id: &str) -> Result<(&str, Option<usize>), ApiError> {
         }
         None => (id, None),
     };
-    if uuid::Uuid::parse_str(base).is_err() || base.len() != 36 {
+    if uuid::Uuid::parse_str(base).is_err()
+        || base.len() != 36
+        || base.bytes().any(|b| b.is_ascii_uppercase())
+    {
         return Err(ApiError::validation(format!(
             "1 validation error detected: Value '{id}' at 'id' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9]{{8}}(-[a-z0-9]{{4}}){{3}}-[a-z0-9]{{12}}(:\\d{{0,2}})?"
         )));
@@ -720,6 +723,7 @@ impl State {
             }
         }
         let count = lock(&statement.progress).subs.len();
+        let mut any_failed = false;
         for index in 0..count {
             let query_id = self.next_query_id();
             let began = Instant::now();
@@ -751,11 +755,23 @@ impl State {
                     s.updated_at = Utc::now();
                 }),
                 Err(failure) => {
+                    let aborted =
+                        failure.cancelled || statement.cancel_requested.load(Ordering::SeqCst);
+                    if statement.is_batch && !transaction && !aborted {
+                        // AUTO_COMMIT: a failure of one statement does not affect the others.
+                        any_failed = true;
+                        statement.update(|p| {
+                            let s = &mut p.subs[index];
+                            s.status = Status::Failed;
+                            s.duration_ns = duration;
+                            s.error = Some(failure.message.clone());
+                            s.updated_at = Utc::now();
+                        });
+                        continue;
+                    }
                     if transaction {
                         let _ = conn.client.batch_execute("ROLLBACK").await;
                     }
-                    let aborted =
-                        failure.cancelled || statement.cancel_requested.load(Ordering::SeqCst);
                     statement.update(|p| {
                         let s = &mut p.subs[index];
                         s.status = if aborted {
@@ -791,7 +807,11 @@ impl State {
             }
         }
         statement.update(|p| {
-            p.status = Status::Finished;
+            p.status = if any_failed {
+                Status::Failed
+            } else {
+                Status::Finished
+            };
             p.duration_ns = elapsed_ns(p.started);
         });
         Ok(())

@@ -468,11 +468,15 @@ async fn batches_in_transaction_and_auto_commit_modes() {
     let b = failing(ExecutionMode::AutoCommit).await.expect("batch");
     let d = finish(c, b.id().expect("id")).await;
     assert_eq!(d.status(), Some(&StatusString::Failed));
+    assert_eq!(
+        d.sub_statements()[2].status(),
+        Some(&StatementStatusString::Finished)
+    );
     let count = run(c, &format!("select count(*) from {t}")).await;
     assert_eq!(
         records(c, count.id()).await[0][0],
-        Field::LongValue(1),
-        "first committed"
+        Field::LongValue(2),
+        "each statement commits on its own; the failure does not stop the third"
     );
 
     // A successful batch: a result per sub-statement, Describe of a sub-statement.
@@ -490,7 +494,7 @@ async fn batches_in_transaction_and_auto_commit_modes() {
     assert_eq!(d.sub_statements()[0].result_rows(), 2);
     assert!(!d.sub_statements()[0].has_result_set().unwrap_or(true));
     let rows = records(c, &format!("{id}:2")).await;
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     let sub = c
         .describe_statement()
         .id(format!("{id}:2"))
@@ -498,7 +502,7 @@ async fn batches_in_transaction_and_auto_commit_modes() {
         .await
         .expect("sub");
     assert_eq!(sub.id(), format!("{id}:2"));
-    assert_eq!(sub.result_rows(), 3);
+    assert_eq!(sub.result_rows(), 4);
     let err = c
         .get_statement_result()
         .id(id)
@@ -876,6 +880,17 @@ async fn identity_and_input_errors_are_validation_exceptions() {
         .await
         .expect_err("unknown");
     assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    let err = c
+        .describe_statement()
+        .id(unknown.to_uppercase())
+        .send()
+        .await
+        .expect_err("upper");
+    assert_eq!(
+        err.code(),
+        Some("ValidationException"),
+        "the Id pattern is lower-case"
+    );
     let err = c
         .get_statement_result()
         .id(&unknown)

@@ -273,7 +273,7 @@ def test_csv_result_format(client, identity):
 def test_csv_result_paginated(client, identity):
     rows = 200_000
     r = client.execute_statement(
-        Sql=f"select g, 'v' || g from generate_series(1, {rows}) g order by g",
+        Sql=f"select g, 'v' || g, md5(g::text) from generate_series(1, {rows}) g order by g",
         ResultFormat="CSV",
         WaitTimeSeconds=30,
         **identity,
@@ -283,12 +283,16 @@ def test_csv_result_paginated(client, identity):
     pages = 0
     for page in client.get_paginator("get_statement_result_v2").paginate(Id=r["Id"]):
         pages += 1
-        text.extend(rec["CSVRecords"] for rec in page["Records"])
+        assert page["TotalNumRows"] == rows
+        chunk = "".join(rec["CSVRecords"] for rec in page["Records"])
+        assert chunk.endswith("\n"), "a CSV page must end on a whole record"
+        text.append(chunk)
     lines = "".join(text).splitlines()
+    assert pages > 1, "a 200k-row CSV result should not fit one page"
     assert len(lines) == rows
-    assert lines[0] == "1,v1" and lines[-1] == f"{rows},v{rows}"
+    assert lines[0] == "1,v1,c4ca4238a0b923820dcc509a6f75849b"
+    assert lines[-1].startswith(f"{rows},v{rows},")
     assert sum(int(line.split(",")[0]) for line in lines) == rows * (rows + 1) // 2
-    assert pages >= 1
 
 
 # --- parameters -------------------------------------------------------------------
@@ -456,6 +460,23 @@ def test_session_transaction_across_calls(client, identity):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         client.execute_statement(Sql="select 1", SessionId=session_id, **identity)
     assert error_code(e) == "ValidationException"
+
+
+def test_session_closes_after_keep_alive(client, identity):
+    r = client.execute_statement(Sql="select 1", SessionKeepAliveSeconds=1, WaitTimeSeconds=30, **identity)
+    session_id = r["SessionId"]
+    assert wait_done(client, r["Id"])["Status"] == "FINISHED"
+    # The keep-alive is a time limit: poll (bounded) until the session is closed.
+    deadline = time.monotonic() + 15
+    while True:
+        (s,) = client.list_sessions(SessionId=session_id)["Sessions"]
+        if s["Status"] == "CLOSED":
+            break
+        assert time.monotonic() < deadline, f"session still {s['Status']} 15 s after a 1 s keep-alive"
+        time.sleep(0.2)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client.execute_statement(Sql="select 1", SessionId=session_id)
+    assert error_code(e) in {"ValidationException", "ResourceNotFoundException"}
 
 
 # --- cancel, idempotency, listing ------------------------------------------------------
