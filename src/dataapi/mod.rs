@@ -1,0 +1,239 @@
+//! The Redshift Data API as the gateway sees it: a trait with the operations it
+//! needs and plain types, so no aws-sdk type crosses into the Flight layer.
+
+mod aws;
+mod wait;
+
+use std::fmt::Debug;
+
+pub use aws::{AwsDataApi, AwsSettings, DataApiTarget, https_client};
+pub use wait::{WaitPolicy, wait_for_statement};
+
+/// How result pages are encoded by the Data API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ResultFormat {
+    /// GetStatementResult: one typed `Field` per value.
+    #[default]
+    Json,
+    /// GetStatementResultV2: CSV text.
+    Csv,
+}
+
+/// A named statement parameter (`:name`), always sent as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlParameter {
+    /// Parameter name, without the colon.
+    pub name: String,
+    /// Its value as text (the Data API cannot send NULL).
+    pub value: String,
+}
+
+/// An ExecuteStatement request.
+#[derive(Debug, Clone, Default)]
+pub struct ExecuteRequest {
+    /// The SQL text.
+    pub sql: String,
+    /// Database, when not the target's default.
+    pub database: Option<String>,
+    /// Named parameters.
+    pub parameters: Vec<SqlParameter>,
+    /// Result encoding.
+    pub result_format: ResultFormat,
+    /// Run in this Data API session.
+    pub session_id: Option<String>,
+    /// Open a session kept alive this many seconds.
+    pub session_keep_alive_seconds: Option<i32>,
+    /// StatementName, for ListStatements.
+    pub statement_name: Option<String>,
+    /// Idempotency token.
+    pub client_token: Option<String>,
+}
+
+/// The status of a statement (`StatusString`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementStatus {
+    /// Accepted, not yet picked.
+    Submitted,
+    /// Picked for execution.
+    Picked,
+    /// Running.
+    Started,
+    /// Ended successfully.
+    Finished,
+    /// Cancelled.
+    Aborted,
+    /// Ended with an error.
+    Failed,
+}
+
+impl StatementStatus {
+    /// Whether the statement has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Finished | Self::Aborted | Self::Failed)
+    }
+}
+
+/// What DescribeStatement says of a statement.
+#[derive(Debug, Clone)]
+pub struct StatementDescription {
+    /// Statement Id.
+    pub id: String,
+    /// Status.
+    pub status: StatementStatus,
+    /// Redshift's error message, when FAILED.
+    pub error: Option<String>,
+    /// Whether a result set exists.
+    pub has_result_set: bool,
+    /// Rows returned or affected (−1 while unknown).
+    pub result_rows: i64,
+    /// Bytes of the result (−1 while unknown).
+    pub result_size: i64,
+    /// Statement session, when it ran in one.
+    pub session_id: Option<String>,
+}
+
+/// One column of a result as the Data API describes it (`ColumnMetadata`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnMetadata {
+    /// Column name.
+    pub name: String,
+    /// Column label.
+    pub label: String,
+    /// Redshift type name (`int4`, `varchar`, `numeric`, …).
+    pub type_name: String,
+    /// Precision (digits, or characters for strings).
+    pub precision: i32,
+    /// Scale.
+    pub scale: i32,
+    /// Length.
+    pub length: i32,
+    /// 0 = NOT NULL, 1 = nullable, 2 = unknown.
+    pub nullable: i32,
+    /// Signed number.
+    pub is_signed: bool,
+    /// Case-sensitive comparisons.
+    pub is_case_sensitive: bool,
+    /// Money.
+    pub is_currency: bool,
+    /// Schema of the source table, if any.
+    pub schema_name: String,
+    /// Source table, if any.
+    pub table_name: String,
+}
+
+/// One value of a JSON result page (the `Field` union).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `isNull`.
+    Null,
+    /// `booleanValue`.
+    Bool(bool),
+    /// `longValue`.
+    Long(i64),
+    /// `doubleValue`.
+    Double(f64),
+    /// `stringValue`.
+    String(String),
+    /// `blobValue`.
+    Blob(Vec<u8>),
+}
+
+/// The records of one result page.
+#[derive(Debug, Clone)]
+pub enum Records {
+    /// GetStatementResult rows.
+    Json(Vec<Vec<Value>>),
+    /// GetStatementResultV2 CSV text (concatenated `CSVRecords`).
+    Csv(String),
+}
+
+/// One page of a statement's result.
+#[derive(Debug, Clone)]
+pub struct ResultPage {
+    /// Columns (sent on every page).
+    pub columns: Vec<ColumnMetadata>,
+    /// Rows.
+    pub records: Records,
+    /// Token of the next page.
+    pub next_token: Option<String>,
+    /// Rows in the whole result.
+    pub total_rows: Option<i64>,
+}
+
+/// A Data API failure, classified by the service's error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DataApiError {
+    /// ValidationException: the request (SQL, parameters, identity) is wrong.
+    #[error("{message}")]
+    Validation {
+        /// The service's message.
+        message: String,
+    },
+    /// ResourceNotFoundException: unknown or expired statement or session.
+    #[error("{message}")]
+    NotFound {
+        /// The service's message.
+        message: String,
+    },
+    /// Throttling or quota errors that outlived the SDK's retries.
+    #[error("{message}")]
+    Throttled {
+        /// The service's message.
+        message: String,
+    },
+    /// Active statements/sessions/waiting requests quota exceeded.
+    #[error("{message}")]
+    QuotaExceeded {
+        /// The service's message.
+        message: String,
+    },
+    /// Credentials are missing, invalid or expired.
+    #[error("{message}")]
+    Unauthenticated {
+        /// The service's message.
+        message: String,
+    },
+    /// The credentials may not do this.
+    #[error("{message}")]
+    PermissionDenied {
+        /// The service's message.
+        message: String,
+    },
+    /// The service or the network failed (5xx, timeouts, connection errors).
+    #[error("{message}")]
+    Unavailable {
+        /// What happened.
+        message: String,
+    },
+    /// A response the gateway cannot understand.
+    #[error("{message}")]
+    Protocol {
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// The Data API operations the gateway uses.
+#[async_trait::async_trait]
+pub trait DataApi: Send + Sync + Debug + 'static {
+    /// ExecuteStatement: returns the statement Id at once.
+    async fn execute_statement(&self, request: ExecuteRequest) -> Result<String, DataApiError>;
+
+    /// DescribeStatement, long-polling up to `wait_seconds` when given.
+    async fn describe_statement(
+        &self,
+        id: &str,
+        wait_seconds: Option<i32>,
+    ) -> Result<StatementDescription, DataApiError>;
+
+    /// GetStatementResult (JSON) or GetStatementResultV2 (CSV): one page.
+    async fn get_statement_result(
+        &self,
+        id: &str,
+        format: ResultFormat,
+        next_token: Option<String>,
+    ) -> Result<ResultPage, DataApiError>;
+
+    /// CancelStatement.
+    async fn cancel_statement(&self, id: &str) -> Result<bool, DataApiError>;
+}
