@@ -1,12 +1,17 @@
-//! The `redshift-flight-sql` command: `emulator` serves a local Redshift Data API
-//! on PostgreSQL.
+//! The `redshift-flight-sql` command: `serve` runs the Flight SQL gateway,
+//! `local` the whole local stack, `emulator` a local Redshift Data API on
+//! PostgreSQL, `hash-password` a line for the users file.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use redshift_flight_sql::config::ServeArgs;
+use redshift_flight_sql::dataapi::AwsDataApi;
 use redshift_flight_sql::emulator::{self, EmulatorConfig, ThrowawayCluster};
+use redshift_flight_sql::local::{self, LocalArgs};
 use redshift_flight_sql::telemetry::{self, LogFormat};
 use tokio_util::sync::CancellationToken;
 
@@ -29,8 +34,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve Flight SQL for a Redshift cluster or Serverless workgroup.
+    Serve(ServeArgs),
+    /// Run PostgreSQL (with a TICKIT sample), the Data API emulator and the gateway in one process.
+    Local(LocalArgs),
     /// Serve a local Redshift Data API backed by PostgreSQL.
     Emulator(EmulatorArgs),
+    /// Print a users-file line `USER:argon2-hash` for the password read from stdin.
+    HashPassword {
+        /// The user name.
+        user: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,16 +75,14 @@ fn cancel_on_signal(token: CancellationToken) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn announce(line: &str) -> anyhow::Result<()> {
+/// Prints a ready line on stdout (tooling waits for these lines).
+fn announce(line: &str) {
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}")?;
-    stdout.flush()?;
-    Ok(())
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
 }
 
-async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
-    let shutdown = CancellationToken::new();
-    cancel_on_signal(shutdown.clone())?;
+async fn run_emulator(args: EmulatorArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
     let (cluster, url) = match args.postgres_url {
         Some(url) => (None, url),
         None => {
@@ -88,17 +100,47 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     announce(&format!(
         "emulator listening on http://{}",
         listener.local_addr()?
-    ))?;
+    ));
     emulator::serve(args.config, &url, listener, shutdown).await?;
     drop(cluster);
     Ok(())
+}
+
+async fn run_serve(args: ServeArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let target = &args.gateway.target;
+    if target.cluster_identifier.is_none() && target.workgroup_name.is_none() {
+        anyhow::bail!(
+            "name the target: --cluster-identifier (with --db-user or --secret-arn) or --workgroup-name"
+        );
+    }
+    let api = AwsDataApi::connect(&args.gateway.aws, target.clone()).await;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    announce(&format!(
+        "flight sql listening on grpc://{}",
+        listener.local_addr()?
+    ));
+    redshift_flight_sql::run(args.gateway, Arc::new(api), listener, shutdown).await
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
+    let shutdown = CancellationToken::new();
+    cancel_on_signal(shutdown.clone())?;
     match cli.command {
-        Command::Emulator(args) => run_emulator(args).await,
+        Command::Serve(args) => run_serve(args, shutdown).await,
+        Command::Local(args) => local::run(args, shutdown, announce).await,
+        Command::Emulator(args) => run_emulator(args, shutdown).await,
+        Command::HashPassword { user } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let hash =
+                redshift_flight_sql::auth::hash_password(password.trim_end_matches(['\r', '\n']))?;
+            announce(&format!("{user}:{hash}"));
+            Ok(())
+        }
     }
 }

@@ -16,7 +16,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next record into `fields`; false at the end of the text.
-    pub(crate) fn next_record(&mut self, fields: &mut Vec<Option<Cow<'a, str>>>) -> Result<bool, String> {
+    pub(crate) fn next_record(
+        &mut self,
+        fields: &mut Vec<Option<Cow<'a, str>>>,
+    ) -> Result<bool, String> {
         fields.clear();
         let bytes = self.text.as_bytes();
         if self.pos >= bytes.len() {
@@ -87,7 +90,12 @@ mod tests {
         let mut fields = Vec::new();
         let mut out = Vec::new();
         while r.next_record(&mut fields).expect("csv") {
-            out.push(fields.iter().map(|f| f.as_deref().map(str::to_owned)).collect());
+            out.push(
+                fields
+                    .iter()
+                    .map(|f| f.as_deref().map(str::to_owned))
+                    .collect(),
+            );
         }
         out
     }
@@ -97,8 +105,18 @@ mod tests {
         assert_eq!(
             all("1,,\"\",\"a,\"\"b\"\"\nc\"\r\n2,x,y,z"),
             vec![
-                vec![Some("1".into()), None, Some(String::new()), Some("a,\"b\"\nc".into())],
-                vec![Some("2".into()), Some("x".into()), Some("y".into()), Some("z".into())],
+                vec![
+                    Some("1".into()),
+                    None,
+                    Some(String::new()),
+                    Some("a,\"b\"\nc".into())
+                ],
+                vec![
+                    Some("2".into()),
+                    Some("x".into()),
+                    Some("y".into()),
+                    Some("z".into())
+                ],
             ]
         );
         assert_eq!(all(""), Vec::<Vec<Option<String>>>::new());

@@ -110,36 +110,64 @@ pub fn field(c: &ColumnMetadata, catalog: Option<&str>) -> Field {
     let k = kind(c);
     let mut metadata = HashMap::from([
         ("ARROW:FLIGHT:SQL:TYPE_NAME".to_owned(), c.type_name.clone()),
-        ("ARROW:FLIGHT:SQL:PRECISION".to_owned(), c.precision.to_string()),
+        (
+            "ARROW:FLIGHT:SQL:PRECISION".to_owned(),
+            c.precision.to_string(),
+        ),
         ("ARROW:FLIGHT:SQL:SCALE".to_owned(), c.scale.to_string()),
-        ("ARROW:FLIGHT:SQL:IS_NULLABLE".to_owned(), flag(c.nullable != 0)),
-        ("ARROW:FLIGHT:SQL:IS_CASE_SENSITIVE".to_owned(), flag(c.is_case_sensitive)),
+        (
+            "ARROW:FLIGHT:SQL:IS_NULLABLE".to_owned(),
+            flag(c.nullable != 0),
+        ),
+        (
+            "ARROW:FLIGHT:SQL:IS_CASE_SENSITIVE".to_owned(),
+            flag(c.is_case_sensitive),
+        ),
         ("ARROW:FLIGHT:SQL:IS_SIGNED".to_owned(), flag(c.is_signed)),
         ("ARROW:FLIGHT:SQL:IS_AUTO_INCREMENT".to_owned(), flag(false)),
-        ("ARROW:FLIGHT:SQL:IS_READ_ONLY".to_owned(), flag(c.table_name.is_empty())),
+        (
+            "ARROW:FLIGHT:SQL:IS_READ_ONLY".to_owned(),
+            flag(c.table_name.is_empty()),
+        ),
         ("ARROW:FLIGHT:SQL:IS_SEARCHABLE".to_owned(), flag(true)),
     ]);
     if !c.schema_name.is_empty() {
-        metadata.insert("ARROW:FLIGHT:SQL:SCHEMA_NAME".to_owned(), c.schema_name.clone());
+        metadata.insert(
+            "ARROW:FLIGHT:SQL:SCHEMA_NAME".to_owned(),
+            c.schema_name.clone(),
+        );
     }
     if !c.table_name.is_empty() {
-        metadata.insert("ARROW:FLIGHT:SQL:TABLE_NAME".to_owned(), c.table_name.clone());
+        metadata.insert(
+            "ARROW:FLIGHT:SQL:TABLE_NAME".to_owned(),
+            c.table_name.clone(),
+        );
         if let Some(catalog) = catalog {
-            metadata.insert("ARROW:FLIGHT:SQL:CATALOG_NAME".to_owned(), catalog.to_owned());
+            metadata.insert(
+                "ARROW:FLIGHT:SQL:CATALOG_NAME".to_owned(),
+                catalog.to_owned(),
+            );
         }
     }
     if matches!(c.type_name.as_str(), "super" | "json" | "jsonb") {
         metadata.insert(EXTENSION_NAME.to_owned(), "arrow.json".to_owned());
         metadata.insert("ARROW:extension:metadata".to_owned(), "{}".to_owned());
     }
-    let name = if c.label.is_empty() { &c.name } else { &c.label };
+    let name = if c.label.is_empty() {
+        &c.name
+    } else {
+        &c.label
+    };
     Field::new(name, data_type(k), c.nullable != 0).with_metadata(metadata)
 }
 
 /// The Arrow schema of a result.
 pub fn schema(columns: &[ColumnMetadata], catalog: Option<&str>) -> SchemaRef {
     Arc::new(Schema::new(
-        columns.iter().map(|c| field(c, catalog)).collect::<Vec<_>>(),
+        columns
+            .iter()
+            .map(|c| field(c, catalog))
+            .collect::<Vec<_>>(),
     ))
 }
 
@@ -318,7 +346,11 @@ impl PageConverter {
 
     /// Converts one page. `first_page` lets a CSV header line (equal to the
     /// column names) be recognised and skipped.
-    pub fn convert(&self, records: &Records, first_page: bool) -> Result<RecordBatch, ConvertError> {
+    pub fn convert(
+        &self,
+        records: &Records,
+        first_page: bool,
+    ) -> Result<RecordBatch, ConvertError> {
         match records {
             Records::Json(rows) => self.convert_json(rows),
             Records::Csv(text) => self.convert_csv(text, first_page),
@@ -341,7 +373,11 @@ impl PageConverter {
     }
 
     fn convert_json(&self, rows: &[Vec<Value>]) -> Result<RecordBatch, ConvertError> {
-        let mut columns: Vec<Column> = self.kinds.iter().map(|k| Column::new(*k, rows.len())).collect();
+        let mut columns: Vec<Column> = self
+            .kinds
+            .iter()
+            .map(|k| Column::new(*k, rows.len()))
+            .collect();
         for (r, row) in rows.iter().enumerate() {
             if row.len() != columns.len() {
                 return Err(self.error(
@@ -351,7 +387,9 @@ impl PageConverter {
                 ));
             }
             for (i, (column, value)) in columns.iter_mut().zip(row).enumerate() {
-                column.append_value(value).map_err(|m| self.error(i, r, m))?;
+                column
+                    .append_value(value)
+                    .map_err(|m| self.error(i, r, m))?;
             }
         }
         self.finish(columns, rows.len())
@@ -360,7 +398,11 @@ impl PageConverter {
     fn convert_csv(&self, text: &str, first_page: bool) -> Result<RecordBatch, ConvertError> {
         let mut reader = csv::Reader::new(text);
         let estimate = text.bytes().filter(|b| *b == b'\n').count();
-        let mut columns: Vec<Column> = self.kinds.iter().map(|k| Column::new(*k, estimate)).collect();
+        let mut columns: Vec<Column> = self
+            .kinds
+            .iter()
+            .map(|k| Column::new(*k, estimate))
+            .collect();
         let mut fields: Vec<Option<std::borrow::Cow<'_, str>>> = Vec::with_capacity(columns.len());
         let mut rows = 0usize;
         let mut first = first_page;
@@ -381,7 +423,11 @@ impl PageConverter {
                 return Err(self.error(
                     0,
                     rows,
-                    format!("CSV record has {} fields for {} columns", fields.len(), columns.len()),
+                    format!(
+                        "CSV record has {} fields for {} columns",
+                        fields.len(),
+                        columns.len()
+                    ),
                 ));
             }
             for (i, (column, value)) in columns.iter_mut().zip(&fields).enumerate() {
@@ -455,7 +501,9 @@ mod tests {
             -12_345_678_901_234_567_890_123_456_780_123_456_789
         );
         assert_eq!(
-            a.column(2).as_primitive::<TimestampMicrosecondType>().value(0),
+            a.column(2)
+                .as_primitive::<TimestampMicrosecondType>()
+                .value(0),
             -2_177_452_799_500_000
         );
         assert_eq!(a.column(4).as_string::<i32>().value(0), "é,\"x\"");
@@ -464,7 +512,10 @@ mod tests {
         let shown = pretty_format_batches(&[a.project(&[0, 1, 3]).expect("project")])
             .expect("format")
             .to_string();
-        assert!(shown.contains("| -7 | -1234567890123456789012345678.0123456789 | 1969-12-31 |"), "{shown}");
+        assert!(
+            shown.contains("| -7 | -1234567890123456789012345678.0123456789 | 1969-12-31 |"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -479,26 +530,41 @@ mod tests {
             &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
         );
         assert_eq!(s.field(6).metadata()[EXTENSION_NAME], "arrow.json");
-        assert!(s.fields().iter().all(|f| !matches!(f.data_type(), DataType::Utf8View | DataType::BinaryView)));
+        assert!(
+            s.fields()
+                .iter()
+                .all(|f| !matches!(f.data_type(), DataType::Utf8View | DataType::BinaryView))
+        );
     }
 
     #[test]
     fn csv_header_equal_to_the_names_is_skipped_on_the_first_page_only() {
         let conv = PageConverter::new(vec![col("a", "int4", 10, 0)], None);
-        let batch = conv.convert(&Records::Csv("a\n1\n".into()), true).expect("csv");
+        let batch = conv
+            .convert(&Records::Csv("a\n1\n".into()), true)
+            .expect("csv");
         assert_eq!(batch.num_rows(), 1);
         assert!(conv.convert(&Records::Csv("a\n1\n".into()), false).is_err());
     }
 
     #[test]
     fn values_that_do_not_fit_are_errors_not_garbage() {
-        let conv = PageConverter::new(vec![col("a", "int2", 5, 0), col("n", "numeric", 5, 2)], None);
+        let conv = PageConverter::new(
+            vec![col("a", "int2", 5, 0), col("n", "numeric", 5, 2)],
+            None,
+        );
         let err = conv
-            .convert(&Records::Json(vec![vec![Value::Long(70_000), Value::Null]]), true)
+            .convert(
+                &Records::Json(vec![vec![Value::Long(70_000), Value::Null]]),
+                true,
+            )
             .expect_err("overflow");
         assert_eq!(err.column, "a");
         let err = conv
-            .convert(&Records::Json(vec![vec![Value::Null, Value::String("1.234".into())]]), true)
+            .convert(
+                &Records::Json(vec![vec![Value::Null, Value::String("1.234".into())]]),
+                true,
+            )
             .expect_err("rounding");
         assert_eq!(err.column, "n");
     }

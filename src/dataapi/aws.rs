@@ -94,6 +94,35 @@ impl AwsDataApi {
         }
     }
 
+    /// A client with fixed dummy credentials, for the local emulator (which
+    /// does not check signatures): no credential chain is consulted.
+    pub fn with_static_credentials(settings: &AwsSettings, target: DataApiTarget) -> Self {
+        let mut config = aws_sdk_redshiftdata::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_redshiftdata::config::Region::new(
+                settings
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| "us-east-1".to_owned()),
+            ))
+            .credentials_provider(aws_sdk_redshiftdata::config::Credentials::new(
+                "local", "local", None, None, "local",
+            ))
+            .http_client(https_client())
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(settings.max_attempts.max(1))
+                    .with_initial_backoff(Duration::from_millis(50)),
+            );
+        if let Some(url) = &settings.endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        Self {
+            client: Client::from_conf(config.build()),
+            target,
+        }
+    }
+
     /// Wraps an already configured SDK client.
     pub fn from_client(client: Client, target: DataApiTarget) -> Self {
         Self { client, target }

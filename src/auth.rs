@@ -1,0 +1,304 @@
+//! Authentication: `Basic` credentials checked against a file of argon2
+//! password hashes at Handshake, then stateless signed bearer tokens on every
+//! call. With `--auth none` every caller is the `anonymous` principal.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use tonic::metadata::MetadataMap;
+
+use crate::ticket::TicketSigner;
+
+/// Who is calling: the authenticated user name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Principal(pub String);
+
+impl std::fmt::Display for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How callers authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuthMode {
+    /// No authentication: everyone is `anonymous`.
+    #[default]
+    None,
+    /// Basic user/password at Handshake (argon2 hashes in --users-file), then bearer tokens.
+    Basic,
+}
+
+/// Why a call was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No usable credentials were sent.
+    #[error(
+        "authentication required: send `authorization: Basic …` to Handshake, then `authorization: Bearer <token>`"
+    )]
+    Missing,
+    /// Wrong user name or password.
+    #[error("invalid user name or password")]
+    BadCredentials,
+    /// The bearer token is not one this server issued, or it has expired.
+    #[error("invalid or expired bearer token")]
+    BadToken,
+    /// The `authorization` header cannot be read.
+    #[error("malformed authorization header: {0}")]
+    Malformed(&'static str),
+}
+
+/// Checks credentials and issues and verifies bearer tokens.
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    mode: AuthMode,
+    users: HashMap<String, String>,
+    signer: TicketSigner,
+    token_ttl: Duration,
+}
+
+/// Base64 that accepts input with or without `=` padding (ADBC omits it).
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+const URL_SAFE: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Reads a users file: one `name:$argon2id$…` line per user; `#` comments.
+pub fn read_users(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading users file {}: {e}", path.display()))?;
+    let mut users = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, hash) = line.split_once(':').ok_or_else(|| {
+            anyhow::anyhow!("{}:{}: expected `name:argon2-hash`", path.display(), n + 1)
+        })?;
+        PasswordHash::new(hash).map_err(|e| {
+            anyhow::anyhow!("{}:{}: not an argon2 hash: {e}", path.display(), n + 1)
+        })?;
+        users.insert(name.to_owned(), hash.to_owned());
+    }
+    Ok(users)
+}
+
+/// An argon2id hash of `password` for a users file.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    use argon2::password_hash::{PasswordHasher as _, SaltString, rand_core::OsRng};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing: {e}"))
+}
+
+enum Credentials {
+    Basic(String, String),
+    Bearer(String),
+}
+
+fn credentials(metadata: &MetadataMap) -> Result<Option<Credentials>, AuthError> {
+    let Some(value) = metadata.get("authorization") else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::Malformed("not ASCII"))?
+        .trim();
+    let (scheme, rest) = value
+        .split_once(' ')
+        .ok_or(AuthError::Malformed("no scheme"))?;
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = LENIENT
+            .decode(rest.trim())
+            .map_err(|_| AuthError::Malformed("Basic credentials are not base64"))?;
+        let text = String::from_utf8(decoded)
+            .map_err(|_| AuthError::Malformed("Basic credentials are not UTF-8"))?;
+        let (user, password) = text
+            .split_once(':')
+            .ok_or(AuthError::Malformed("Basic credentials without ':'"))?;
+        Ok(Some(Credentials::Basic(
+            user.to_owned(),
+            password.to_owned(),
+        )))
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        Ok(Some(Credentials::Bearer(rest.trim().to_owned())))
+    } else {
+        Err(AuthError::Malformed("unknown scheme"))
+    }
+}
+
+impl Authenticator {
+    /// An authenticator in `mode` with these users, signing tokens with `signer`.
+    pub fn new(
+        mode: AuthMode,
+        users: HashMap<String, String>,
+        signer: TicketSigner,
+        token_ttl: Duration,
+    ) -> Self {
+        Self {
+            mode,
+            users,
+            signer,
+            token_ttl,
+        }
+    }
+
+    /// Issues a bearer token for `principal`.
+    pub fn issue_token(&self, principal: &Principal) -> String {
+        let payload = format!("v1:{}:{}", now() + self.token_ttl.as_secs(), principal.0);
+        let signature = self.signer.sign(payload.as_bytes());
+        format!(
+            "{}.{}",
+            URL_SAFE.encode(payload),
+            URL_SAFE.encode(signature)
+        )
+    }
+
+    fn verify_token(&self, token: &str) -> Result<Principal, AuthError> {
+        let (payload, signature) = token.split_once('.').ok_or(AuthError::BadToken)?;
+        let payload = URL_SAFE.decode(payload).map_err(|_| AuthError::BadToken)?;
+        let signature = URL_SAFE
+            .decode(signature)
+            .map_err(|_| AuthError::BadToken)?;
+        if !self.signer.verify(&payload, &signature) {
+            return Err(AuthError::BadToken);
+        }
+        let text = String::from_utf8(payload).map_err(|_| AuthError::BadToken)?;
+        let mut parts = text.splitn(3, ':');
+        let (Some("v1"), Some(expires), Some(user)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::BadToken);
+        };
+        let expires: u64 = expires.parse().map_err(|_| AuthError::BadToken)?;
+        if expires < now() {
+            return Err(AuthError::BadToken);
+        }
+        Ok(Principal(user.to_owned()))
+    }
+
+    fn verify_password(&self, user: &str, password: &str) -> Result<Principal, AuthError> {
+        let hash = self.users.get(user).ok_or(AuthError::BadCredentials)?;
+        let parsed = PasswordHash::new(hash).map_err(|_| AuthError::BadCredentials)?;
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .map_err(|_| AuthError::BadCredentials)?;
+        Ok(Principal(user.to_owned()))
+    }
+
+    /// Handshake: checks Basic credentials (or a bearer token) and returns the
+    /// principal and a bearer token for its later calls.
+    pub fn handshake(&self, metadata: &MetadataMap) -> Result<(Principal, String), AuthError> {
+        let principal = match (self.mode, credentials(metadata)?) {
+            (AuthMode::None, _) => Principal("anonymous".to_owned()),
+            (AuthMode::Basic, None) => return Err(AuthError::Missing),
+            // Tools that can only send user/password (Tableau) send the token as
+            // the password with an empty user.
+            (AuthMode::Basic, Some(Credentials::Basic(user, token))) if user.is_empty() => {
+                self.verify_token(&token)?
+            }
+            (AuthMode::Basic, Some(Credentials::Basic(user, password))) => {
+                self.verify_password(&user, &password)?
+            }
+            (AuthMode::Basic, Some(Credentials::Bearer(token))) => self.verify_token(&token)?,
+        };
+        let token = self.issue_token(&principal);
+        Ok((principal, token))
+    }
+
+    /// Any call but Handshake: the principal of the bearer token.
+    pub fn authorize(&self, metadata: &MetadataMap) -> Result<Principal, AuthError> {
+        match (self.mode, credentials(metadata)?) {
+            (AuthMode::None, _) => Ok(Principal("anonymous".to_owned())),
+            (AuthMode::Basic, Some(Credentials::Bearer(token))) => self.verify_token(&token),
+            (AuthMode::Basic, Some(Credentials::Basic(user, token))) if user.is_empty() => {
+                self.verify_token(&token)
+            }
+            // Clients that skip Handshake and send Basic on every call.
+            (AuthMode::Basic, Some(Credentials::Basic(user, password))) => {
+                self.verify_password(&user, &password)
+            }
+            (AuthMode::Basic, None) => Err(AuthError::Missing),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth() -> Authenticator {
+        let users = HashMap::from([("alice".to_owned(), hash_password("s3cret").expect("hash"))]);
+        Authenticator::new(
+            AuthMode::Basic,
+            users,
+            TicketSigner::new(Some(b"k")),
+            Duration::from_secs(60),
+        )
+    }
+
+    fn md(value: &str) -> MetadataMap {
+        let mut m = MetadataMap::new();
+        m.insert("authorization", value.parse().expect("header"));
+        m
+    }
+
+    #[test]
+    fn basic_with_and_without_padding_then_bearer() {
+        let a = auth();
+        let padded = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
+        );
+        let unpadded = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode("alice:s3cret")
+        );
+        let (p, token) = a.handshake(&md(&padded)).expect("padded");
+        assert_eq!(p.0, "alice");
+        assert!(a.handshake(&md(&unpadded)).is_ok());
+        assert_eq!(
+            a.authorize(&md(&format!("Bearer {token}")))
+                .expect("bearer")
+                .0,
+            "alice"
+        );
+        let tableau = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!(":{token}"))
+        );
+        assert_eq!(
+            a.authorize(&md(&tableau)).expect("token as password").0,
+            "alice"
+        );
+        let wrong = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("alice:nope")
+        );
+        assert_eq!(a.handshake(&md(&wrong)), Err(AuthError::BadCredentials));
+        assert_eq!(a.authorize(&MetadataMap::new()), Err(AuthError::Missing));
+        assert_eq!(a.authorize(&md("Bearer x.y")), Err(AuthError::BadToken));
+        let mut forged = token.clone();
+        forged.insert(2, 'A');
+        assert!(a.authorize(&md(&format!("Bearer {forged}"))).is_err());
+    }
+}

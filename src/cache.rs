@@ -1,0 +1,134 @@
+//! The results cache: converted record batches keyed by statement Id and
+//! principal, weighted by their Arrow bytes, bounded, with a TTL below the
+//! Data API's 24 h retention. A cached, complete result is re-read with no
+//! Data API call at all.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+
+use crate::convert::PageConverter;
+
+/// Cache settings (flags and `RSFS_CACHE_*` variables).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CacheConfig {
+    /// Bytes of Arrow data the cache may hold (default: a quarter of memory, at most 4 GiB).
+    #[arg(long = "cache-bytes", env = "RSFS_CACHE_BYTES")]
+    pub cache_bytes: Option<u64>,
+    /// Seconds a result stays cached (the Data API keeps results 24 h).
+    #[arg(
+        long = "cache-ttl-seconds",
+        env = "RSFS_CACHE_TTL_SECONDS",
+        default_value_t = 3600
+    )]
+    pub cache_ttl_seconds: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            cache_bytes: None,
+            cache_ttl_seconds: 3600,
+        }
+    }
+}
+
+fn total_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+impl CacheConfig {
+    /// The capacity in bytes.
+    pub fn capacity(&self) -> u64 {
+        self.cache_bytes
+            .unwrap_or_else(|| total_memory().map_or(512 << 20, |m| (m / 4).min(4 << 30)))
+    }
+}
+
+/// Who may read a cached result: the statement and the principal that ran it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    /// Data API statement Id.
+    pub statement_id: String,
+    /// Principal name.
+    pub principal: String,
+}
+
+/// A cached result: its first batches and where the Data API pages continue.
+#[derive(Debug)]
+pub struct CachedResult {
+    /// Converter (and schema) of the result.
+    pub converter: PageConverter,
+    /// Batches held.
+    pub batches: Vec<RecordBatch>,
+    /// Next Data API page after `batches`, `None` when the result is complete.
+    pub next_token: Option<String>,
+    /// Rows in the whole result, as the Data API reported.
+    pub total_rows: Option<i64>,
+}
+
+impl CachedResult {
+    /// The result's schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.converter.schema()
+    }
+
+    /// Arrow bytes held.
+    pub fn bytes(&self) -> usize {
+        self.batches
+            .iter()
+            .map(RecordBatch::get_array_memory_size)
+            .sum()
+    }
+}
+
+/// The bounded cache.
+#[derive(Debug, Clone)]
+pub struct ResultsCache {
+    inner: moka::future::Cache<CacheKey, Arc<CachedResult>>,
+    capacity: u64,
+}
+
+impl ResultsCache {
+    /// A cache of `config.capacity()` bytes.
+    pub fn new(config: &CacheConfig) -> Self {
+        let capacity = config.capacity();
+        let inner = moka::future::Cache::builder()
+            .max_capacity(capacity)
+            .weigher(|_k: &CacheKey, v: &Arc<CachedResult>| {
+                u32::try_from(v.bytes()).unwrap_or(u32::MAX)
+            })
+            .time_to_live(Duration::from_secs(config.cache_ttl_seconds.max(1)))
+            .build();
+        Self { inner, capacity }
+    }
+
+    /// The largest result worth caching: a quarter of the capacity, so one
+    /// result cannot flush everything else.
+    pub fn max_entry_bytes(&self) -> usize {
+        usize::try_from(self.capacity / 4).unwrap_or(usize::MAX)
+    }
+
+    /// A cached result.
+    pub async fn get(&self, key: &CacheKey) -> Option<Arc<CachedResult>> {
+        self.inner.get(key).await
+    }
+
+    /// Caches a result unless it is too large.
+    pub async fn insert(&self, key: CacheKey, value: CachedResult) {
+        if value.bytes() <= self.max_entry_bytes() {
+            self.inner.insert(key, Arc::new(value)).await;
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! The statement lifecycle behind the query commands: execute → wait (long
+//! poll or adaptive poll) → first page fetched, converted and cached for
+//! GetFlightInfo → DoGet streams from the cache, then the following pages
+//! (the next page is fetched while the current one is sent). PollFlightInfo
+//! and CancelFlightInfo work on the same signed handles.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::sql::{Any, ProstMessageExt as _, TicketStatementQuery};
+use arrow_flight::{FlightData, FlightDescriptor, FlightEndpoint, FlightInfo, PollInfo, Ticket};
+use futures::stream::BoxStream;
+use futures::{StreamExt as _, TryStreamExt as _};
+use prost::Message as _;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+use super::Gateway;
+use crate::auth::Principal;
+use crate::cache::{CacheKey, CachedResult};
+use crate::convert::PageConverter;
+use crate::dataapi::{
+    DataApi, ExecuteRequest, ResultFormat, StatementDescription, StatementStatus,
+    wait_for_statement,
+};
+use crate::error::{GatewayError, Result};
+use crate::ticket::{PayloadKind, StatementHandle, proto};
+
+/// Type URL of the retry descriptor PollFlightInfo hands out.
+pub(crate) const POLL_TYPE_URL: &str = "type.googleapis.com/redshift_flight_sql.v1.SignedEnvelope";
+
+/// How long the Data API keeps a statement's result.
+const RESULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+fn unix_now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+fn timestamp(unix_seconds: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: unix_seconds,
+        nanos: 0,
+    }
+}
+
+/// Cancels a statement if dropped before [`CancelOnDrop::disarm`]: a client
+/// that goes away during a blocking GetFlightInfo leaves nothing running.
+struct CancelOnDrop {
+    api: Option<Arc<dyn DataApi>>,
+    statement_id: String,
+}
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.api = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(api) = self.api.take() {
+            let id = std::mem::take(&mut self.statement_id);
+            tracing::info!(statement_id = %id, "client went away; cancelling the statement");
+            tokio::spawn(async move {
+                if let Err(e) = api.cancel_statement(&id).await {
+                    tracing::debug!(statement_id = %id, error = %e, "cancel after disconnect");
+                }
+            });
+        }
+    }
+}
+
+impl Gateway {
+    /// ExecuteStatement for a query and the handle that names it from now on.
+    async fn submit(&self, sql: String, principal: &Principal) -> Result<StatementHandle> {
+        let submitted = unix_now();
+        let format = self.settings.result_format;
+        let id = self
+            .api
+            .execute_statement(ExecuteRequest {
+                sql,
+                result_format: format,
+                ..ExecuteRequest::default()
+            })
+            .await?;
+        tracing::Span::current().record("statement_id", id.as_str());
+        Ok(StatementHandle {
+            statement_id: id,
+            principal: principal.0.clone(),
+            result_format: match format {
+                ResultFormat::Json => proto::ResultFormat::Json as i32,
+                ResultFormat::Csv => proto::ResultFormat::Csv as i32,
+            },
+            expires_at: i64::try_from((submitted + RESULT_RETENTION).as_secs()).unwrap_or(i64::MAX),
+            submitted_at_millis: i64::try_from(submitted.as_millis()).unwrap_or(0),
+            has_result_set: true,
+            database: self.settings.database.clone(),
+        })
+    }
+
+    /// GetFlightInfo(CommandStatementQuery): runs the query to its end and
+    /// returns its real schema and a ticket.
+    pub(crate) async fn statement_flight_info(
+        &self,
+        sql: String,
+        descriptor: FlightDescriptor,
+        principal: &Principal,
+    ) -> Result<FlightInfo> {
+        let handle = self.submit(sql, principal).await?;
+        let guard = CancelOnDrop {
+            api: Some(Arc::clone(&self.api)),
+            statement_id: handle.statement_id.clone(),
+        };
+        let description =
+            wait_for_statement(&*self.api, &handle.statement_id, self.settings.wait).await?;
+        guard.disarm();
+        self.finished_flight_info(handle, &description, descriptor)
+            .await
+    }
+
+    /// GetSchema(CommandStatementQuery): the schema a query returns (it runs).
+    pub(crate) async fn statement_schema(
+        &self,
+        sql: String,
+        principal: &Principal,
+    ) -> Result<Schema> {
+        let info = self
+            .statement_flight_info(sql, FlightDescriptor::default(), principal)
+            .await?;
+        info.try_decode_schema()
+            .map_err(|e| GatewayError::Internal(format!("decoding our own schema: {e}")))
+    }
+
+    /// The FlightInfo of an ended statement (an error if it failed or was cancelled).
+    async fn finished_flight_info(
+        &self,
+        mut handle: StatementHandle,
+        description: &StatementDescription,
+        descriptor: FlightDescriptor,
+    ) -> Result<FlightInfo> {
+        let id = handle.statement_id.clone();
+        match description.status {
+            StatementStatus::Finished => {}
+            StatementStatus::Failed => {
+                return Err(GatewayError::StatementFailed {
+                    statement_id: id,
+                    message: description
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "the statement failed".to_owned()),
+                });
+            }
+            StatementStatus::Aborted => {
+                return Err(GatewayError::StatementAborted { statement_id: id });
+            }
+            other => {
+                return Err(GatewayError::Internal(format!(
+                    "statement {id} is {other:?}, not ended"
+                )));
+            }
+        }
+        handle.has_result_set = description.has_result_set;
+        let ticket = TicketStatementQuery {
+            statement_handle: self.signer.seal(PayloadKind::Ticket, &handle),
+        }
+        .as_any()
+        .encode_to_vec();
+        // No location: the client reuses its connection (and its TLS).
+        let endpoint = FlightEndpoint::new()
+            .with_ticket(Ticket::new(ticket))
+            .with_expiration_time(timestamp(handle.expires_at));
+        let info = FlightInfo::new()
+            .with_descriptor(descriptor)
+            .with_endpoint(endpoint)
+            .with_ordered(true);
+        if !description.has_result_set {
+            return info
+                .try_with_schema(&Schema::empty())
+                .map(|i| {
+                    i.with_total_records(description.result_rows.max(0))
+                        .with_total_bytes(0)
+                })
+                .map_err(|e| GatewayError::Internal(e.to_string()));
+        }
+        let cached = self.first_page(&handle).await?;
+        let total_bytes = if cached.next_token.is_none() {
+            i64::try_from(cached.bytes()).unwrap_or(-1)
+        } else {
+            -1
+        };
+        let info = info
+            .try_with_schema(&cached.schema())
+            .map_err(|e| GatewayError::Internal(e.to_string()))?
+            .with_total_records(cached.total_rows.unwrap_or(-1))
+            .with_total_bytes(total_bytes);
+        self.cache.insert(cache_key(&handle), cached).await;
+        Ok(info)
+    }
+
+    /// Fetches and converts the first result page.
+    async fn first_page(&self, handle: &StatementHandle) -> Result<CachedResult> {
+        let format = result_format(handle);
+        let page = self
+            .api
+            .get_statement_result(&handle.statement_id, format, None)
+            .await?;
+        let converter = PageConverter::new(page.columns, Some(&handle.database));
+        let batch =
+            converter
+                .convert(&page.records, true)
+                .map_err(|source| GatewayError::Convert {
+                    statement_id: handle.statement_id.clone(),
+                    source,
+                })?;
+        Ok(CachedResult {
+            converter,
+            batches: if batch.num_rows() > 0 {
+                vec![batch]
+            } else {
+                Vec::new()
+            },
+            next_token: page.next_token,
+            total_rows: page.total_rows,
+        })
+    }
+
+    /// DoGet(TicketStatementQuery): streams a finished statement's result.
+    pub(crate) async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        principal: &Principal,
+    ) -> Result<BoxStream<'static, Result<FlightData, Status>>> {
+        let handle = self
+            .signer
+            .open(PayloadKind::Ticket, &ticket.statement_handle)?;
+        if handle.principal != principal.0 {
+            return Err(GatewayError::ForeignTicket);
+        }
+        tracing::Span::current().record("statement_id", handle.statement_id.as_str());
+        if !handle.has_result_set {
+            let empty = FlightDataEncoderBuilder::new()
+                .with_schema(Arc::new(Schema::empty()))
+                .build(futures::stream::empty())
+                .map_err(Status::from);
+            return Ok(empty.boxed());
+        }
+        let key = cache_key(&handle);
+        let (start, cached) = match self.cache.get(&key).await {
+            Some(hit) => {
+                tracing::debug!(statement_id = %handle.statement_id, "results cache hit");
+                (hit, true)
+            }
+            None => (Arc::new(self.first_page(&handle).await?), false),
+        };
+        let schema = start.schema();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(2);
+        let producer = PageProducer {
+            gateway: self.clone(),
+            handle,
+            key,
+            start,
+            cached,
+        };
+        tokio::spawn(tracing::Instrument::instrument(
+            producer.run(tx),
+            tracing::Span::current(),
+        ));
+        let stream = FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(ReceiverStream::new(rx))
+            .map_err(Status::from);
+        Ok(stream.boxed())
+    }
+
+    /// PollFlightInfo(CommandStatementQuery): submits and returns at once.
+    pub(crate) async fn poll_new_statement(
+        &self,
+        sql: String,
+        descriptor: FlightDescriptor,
+        principal: &Principal,
+    ) -> Result<PollInfo> {
+        let handle = self.submit(sql, principal).await?;
+        self.poll_statement(handle, descriptor).await
+    }
+
+    /// PollFlightInfo with the retry descriptor of an earlier poll.
+    pub(crate) async fn poll_retry(
+        &self,
+        envelope: &[u8],
+        principal: &Principal,
+    ) -> Result<PollInfo> {
+        let handle = self.signer.open(PayloadKind::Poll, envelope)?;
+        if handle.principal != principal.0 {
+            return Err(GatewayError::ForeignTicket);
+        }
+        tracing::Span::current().record("statement_id", handle.statement_id.as_str());
+        self.poll_statement(handle, FlightDescriptor::default())
+            .await
+    }
+
+    fn poll_descriptor(&self, handle: &StatementHandle) -> FlightDescriptor {
+        let any = Any {
+            type_url: POLL_TYPE_URL.to_owned(),
+            value: self.signer.seal(PayloadKind::Poll, handle),
+        };
+        FlightDescriptor::new_cmd(any.encode_to_vec())
+    }
+
+    async fn poll_statement(
+        &self,
+        handle: StatementHandle,
+        descriptor: FlightDescriptor,
+    ) -> Result<PollInfo> {
+        let description = self
+            .api
+            .describe_statement(&handle.statement_id, None)
+            .await?;
+        let expiration = timestamp(handle.expires_at);
+        if description.status.is_terminal() {
+            let descriptor = if descriptor.cmd.is_empty() {
+                self.poll_descriptor(&handle)
+            } else {
+                descriptor
+            };
+            let info = self
+                .finished_flight_info(handle, &description, descriptor)
+                .await?;
+            return PollInfo::new()
+                .with_info(info)
+                .try_with_progress(1.0)
+                .map(|p| p.with_expiration_time(expiration))
+                .map_err(|e| GatewayError::Internal(e.to_string()));
+        }
+        let retry = self.poll_descriptor(&handle);
+        let elapsed_ms =
+            i64::try_from(unix_now().as_millis()).unwrap_or(0) - handle.submitted_at_millis;
+        let progress = progress(
+            description.status,
+            Duration::from_millis(elapsed_ms.max(0).unsigned_abs()),
+        );
+        let info = FlightInfo::new()
+            .try_with_schema(&Schema::empty())
+            .map_err(|e| GatewayError::Internal(e.to_string()))?
+            .with_descriptor(retry.clone());
+        PollInfo::new()
+            .with_info(info)
+            .with_descriptor(retry)
+            .try_with_progress(progress)
+            .map(|p| p.with_expiration_time(expiration))
+            .map_err(|e| GatewayError::Internal(e.to_string()))
+    }
+
+    /// CancelFlightInfo / CancelQuery: cancels the statement named by the
+    /// FlightInfo's ticket or retry descriptor. Returns false when it had ended.
+    pub(crate) async fn cancel(&self, info: &FlightInfo, principal: &Principal) -> Result<bool> {
+        let handle = self.handle_of(info)?;
+        if handle.principal != principal.0 {
+            return Err(GatewayError::ForeignTicket);
+        }
+        tracing::Span::current().record("statement_id", handle.statement_id.as_str());
+        match self.api.cancel_statement(&handle.statement_id).await {
+            Ok(cancelled) => Ok(cancelled),
+            // Cancelling an ended statement is refused by the Data API.
+            Err(crate::dataapi::DataApiError::Validation { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn handle_of(&self, info: &FlightInfo) -> Result<StatementHandle> {
+        for endpoint in &info.endpoint {
+            if let Some(ticket) = &endpoint.ticket {
+                let any = Any::decode(ticket.ticket.as_ref()).map_err(|e| {
+                    GatewayError::InvalidArgument(format!("ticket is not an Any: {e}"))
+                })?;
+                if let Ok(Some(t)) = any.unpack::<TicketStatementQuery>() {
+                    return Ok(self.signer.open(PayloadKind::Ticket, &t.statement_handle)?);
+                }
+            }
+        }
+        if let Some(descriptor) = &info.flight_descriptor {
+            if let Ok(any) = Any::decode(descriptor.cmd.as_ref()) {
+                if any.type_url == POLL_TYPE_URL {
+                    return Ok(self.signer.open(PayloadKind::Poll, &any.value)?);
+                }
+            }
+        }
+        Err(GatewayError::InvalidArgument(
+            "the FlightInfo names no statement of this server".to_owned(),
+        ))
+    }
+}
+
+/// An estimate for PollInfo.progress: the Data API reports no progress, so
+/// it grows with the status and the time spent, and never reaches 1 early.
+fn progress(status: StatementStatus, elapsed: Duration) -> f64 {
+    match status {
+        StatementStatus::Submitted => 0.05,
+        StatementStatus::Picked => 0.1,
+        StatementStatus::Started => 0.15 + 0.8 * (1.0 - (-elapsed.as_secs_f64() / 10.0).exp()),
+        StatementStatus::Finished | StatementStatus::Aborted | StatementStatus::Failed => 1.0,
+    }
+}
+
+fn result_format(handle: &StatementHandle) -> ResultFormat {
+    if handle.result_format == proto::ResultFormat::Csv as i32 {
+        ResultFormat::Csv
+    } else {
+        ResultFormat::Json
+    }
+}
+
+fn cache_key(handle: &StatementHandle) -> CacheKey {
+    CacheKey {
+        statement_id: handle.statement_id.clone(),
+        principal: handle.principal.clone(),
+    }
+}
+
+/// Feeds one DoGet: the batches it starts from, then the following pages.
+struct PageProducer {
+    gateway: Gateway,
+    handle: StatementHandle,
+    key: CacheKey,
+    start: Arc<CachedResult>,
+    cached: bool,
+}
+
+impl PageProducer {
+    async fn run(self, tx: tokio::sync::mpsc::Sender<Result<RecordBatch, FlightError>>) {
+        let Self {
+            gateway,
+            handle,
+            key,
+            start,
+            cached,
+        } = self;
+        for batch in &start.batches {
+            if tx.send(Ok(batch.clone())).await.is_err() {
+                return;
+            }
+        }
+        // Keep what was read so a later DoGet needs no Data API call, while it
+        // fits in one cache entry.
+        let limit = gateway.cache.max_entry_bytes();
+        let mut kept: Option<Vec<RecordBatch>> =
+            (start.next_token.is_some() || !cached).then(|| start.batches.clone());
+        let mut kept_bytes = start.bytes();
+        let mut token = start.next_token.clone();
+        let format = result_format(&handle);
+        while let Some(next) = token.take() {
+            let page = match gateway
+                .api
+                .get_statement_result(&handle.statement_id, format, Some(next))
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    let status = Status::from(GatewayError::from(e));
+                    let _ = tx.send(Err(FlightError::Tonic(Box::new(status)))).await;
+                    return;
+                }
+            };
+            token = page.next_token;
+            let batch = match start.converter.convert(&page.records, false) {
+                Ok(batch) => batch,
+                Err(source) => {
+                    let status = Status::from(GatewayError::Convert {
+                        statement_id: handle.statement_id.clone(),
+                        source,
+                    });
+                    let _ = tx.send(Err(FlightError::Tonic(Box::new(status)))).await;
+                    return;
+                }
+            };
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            if let Some(k) = kept.as_mut() {
+                kept_bytes += batch.get_array_memory_size();
+                if kept_bytes <= limit {
+                    k.push(batch.clone());
+                } else {
+                    kept = None;
+                }
+            }
+            if tx.send(Ok(batch)).await.is_err() {
+                return;
+            }
+        }
+        if let Some(batches) = kept {
+            gateway
+                .cache
+                .insert(
+                    key,
+                    CachedResult {
+                        converter: start.converter.clone(),
+                        batches,
+                        next_token: None,
+                        total_rows: start.total_rows,
+                    },
+                )
+                .await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_stays_below_one_until_the_end() {
+        let long = progress(StatementStatus::Started, Duration::from_secs(3600));
+        assert!(long < 1.0 && long > 0.9);
+        assert!(
+            progress(StatementStatus::Started, Duration::ZERO)
+                < progress(StatementStatus::Started, Duration::from_secs(5))
+        );
+        assert!((progress(StatementStatus::Finished, Duration::ZERO) - 1.0).abs() < f64::EPSILON);
+    }
+}

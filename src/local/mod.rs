@@ -1,0 +1,125 @@
+//! The whole stack in one process for people and tests: a throwaway
+//! PostgreSQL with a TICKIT sample, the Data API emulator, and the gateway
+//! talking to it through the real AWS SDK.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::cache::CacheConfig;
+use crate::config::{AuthConfig, GatewayConfig, QueryConfig};
+use crate::dataapi::{AwsDataApi, AwsSettings, DataApiTarget};
+use crate::emulator::{self, EmulatorConfig, ThrowawayCluster};
+
+/// The TICKIT sample: seven tables, tens of thousands of rows.
+pub const TICKIT_SQL: &str = include_str!("tickit.sql");
+
+/// `local` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LocalArgs {
+    /// Address of the Flight SQL server (port 0 picks a free port).
+    #[arg(long, env = "RSFS_LISTEN", default_value = "127.0.0.1:32010")]
+    pub listen: SocketAddr,
+    /// Address of the Data API emulator.
+    #[arg(long, env = "RSFS_EMULATOR_LISTEN", default_value = "127.0.0.1:0")]
+    pub emulator_listen: SocketAddr,
+    /// Authentication (none by default for the local stack).
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    /// Results cache.
+    #[command(flatten)]
+    pub cache: CacheConfig,
+    /// Query execution.
+    #[command(flatten)]
+    pub query: QueryConfig,
+    /// The emulator.
+    #[command(flatten)]
+    pub emulator: EmulatorConfig,
+}
+
+/// Loads the TICKIT sample into `database` unless its tables exist.
+pub async fn load_tickit(postgres_url: &str) -> anyhow::Result<()> {
+    let (client, connection) = tokio_postgres::connect(postgres_url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    let exists = client
+        .query_opt(
+            "select 1 from pg_class where relname = 'sales' and relkind = 'r'",
+            &[],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        client
+            .batch_execute(TICKIT_SQL)
+            .await
+            .context("loading TICKIT")?;
+    }
+    Ok(())
+}
+
+/// Replaces the database part of a PostgreSQL URL.
+fn with_database(url: &str, database: &str) -> String {
+    match url.rfind('/') {
+        Some(i) if i > "postgres://".len() => format!("{}/{database}", &url[..i]),
+        _ => format!("{url}/{database}"),
+    }
+}
+
+/// Runs PostgreSQL, the emulator and the gateway until `shutdown`; calls
+/// `announce` with each ready line.
+pub async fn run(
+    args: LocalArgs,
+    shutdown: CancellationToken,
+    announce: impl Fn(&str),
+) -> anyhow::Result<()> {
+    let cluster = tokio::task::spawn_blocking(ThrowawayCluster::start).await??;
+    let admin = cluster.url("postgres");
+    let database = args.emulator.default_database.clone();
+    emulator::ensure_database(&admin, &database).await?;
+    load_tickit(&with_database(&admin, &database)).await?;
+
+    let emulator_listener = TcpListener::bind(args.emulator_listen)
+        .await
+        .with_context(|| format!("binding {}", args.emulator_listen))?;
+    let emulator_url = format!("http://{}", emulator_listener.local_addr()?);
+    announce(&format!("emulator listening on {emulator_url}"));
+    let emulator_task = tokio::spawn({
+        let shutdown = shutdown.clone();
+        let config = args.emulator.clone();
+        let admin = admin.clone();
+        async move { emulator::serve(config, &admin, emulator_listener, shutdown).await }
+    });
+
+    let target = DataApiTarget {
+        cluster_identifier: Some("local".to_owned()),
+        db_user: Some("awsuser".to_owned()),
+        database: database.clone(),
+        ..DataApiTarget::default()
+    };
+    let settings = AwsSettings {
+        region: Some("us-east-1".to_owned()),
+        endpoint_url: Some(emulator_url),
+        max_attempts: 3,
+    };
+    let api = AwsDataApi::with_static_credentials(&settings, target.clone());
+    let config = GatewayConfig {
+        target,
+        aws: settings,
+        auth: args.auth,
+        cache: args.cache,
+        query: args.query,
+    };
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    announce(&format!(
+        "flight sql listening on grpc://{}",
+        listener.local_addr()?
+    ));
+    crate::run(config, std::sync::Arc::new(api), listener, shutdown).await?;
+    emulator_task.await??;
+    drop(cluster);
+    Ok(())
+}
