@@ -101,8 +101,8 @@ fn precision_scale_length(ty: &Type, typmod: i32) -> (i32, i32, i32) {
             let t = typmod - 4;
             ((t >> 16) & 0xffff, t & 0xffff, 0)
         }
-        // Unconstrained numeric: the widest Redshift allows, scale unknown.
-        Type::NUMERIC => (38, 0, 0),
+        // Unconstrained numeric: no declared precision (results fix it in finish()).
+        Type::NUMERIC => (0, 0, 0),
         Type::VARCHAR | Type::BPCHAR if typmod >= 4 => (typmod - 4, 0, typmod - 4),
         Type::VARCHAR | Type::TEXT => (65535, 0, 65535),
         Type::BPCHAR => (1, 0, 1),
@@ -134,7 +134,10 @@ pub(crate) fn column_metadata_json(columns: &[ColumnMetadata]) -> Vec<u8> {
 pub(crate) struct ResultSet {
     pub(crate) format: ResultFormat,
     pub(crate) columns_json: Vec<u8>,
+    metadata: Vec<ColumnMetadata>,
     kinds: Vec<Kind>,
+    /// For numeric columns without a declared precision: the widest value seen.
+    shapes: Vec<Option<NumericShape>>,
     data: Vec<u8>,
     ends: Vec<usize>,
     line: String,
@@ -146,10 +149,18 @@ impl ResultSet {
         columns: &[Column],
         metadata: &[ColumnMetadata],
     ) -> Self {
+        let shapes = columns
+            .iter()
+            .map(|c| {
+                (*c.type_() == Type::NUMERIC && c.type_modifier() < 4).then(NumericShape::default)
+            })
+            .collect();
         Self {
             format,
-            columns_json: column_metadata_json(metadata),
+            columns_json: Vec::new(),
+            metadata: metadata.to_vec(),
             kinds: columns.iter().map(|c| Kind::of(c.type_())).collect(),
+            shapes,
             data: Vec::new(),
             ends: Vec::new(),
             line: String::new(),
@@ -166,6 +177,9 @@ impl ResultSet {
                         self.data.push(b',');
                     }
                     let value = decode_column(row, i, *kind)?;
+                    if let Some(shape) = &mut self.shapes[i] {
+                        shape.observe(&value);
+                    }
                     write_json_field(&mut self.data, &value);
                 }
                 self.data.push(b']');
@@ -177,6 +191,9 @@ impl ResultSet {
                         self.line.push(',');
                     }
                     let value = decode_column(row, i, *kind)?;
+                    if let Some(shape) = &mut self.shapes[i] {
+                        shape.observe(&value);
+                    }
                     values::write_csv_field(&mut self.line, &value);
                 }
                 self.line.push('\n');
@@ -201,8 +218,20 @@ impl ResultSet {
         self.data.len()
     }
 
-    /// Frees what the buffers reserved beyond their length.
-    pub(crate) fn shrink(&mut self) {
+    /// Ends the result: fixes the ColumnMetadata of numeric columns without a
+    /// declared precision, and frees what the buffers reserved beyond their length.
+    ///
+    /// Redshift always reports a precision and scale for numeric results
+    /// (`sum(numeric(8,2))` is `numeric(38,2)`), PostgreSQL often has none; the
+    /// emulator reports the scale of the widest value, or precision 0 when the
+    /// values do not fit 38 digits.
+    pub(crate) fn finish(&mut self) {
+        for (meta, shape) in self.metadata.iter_mut().zip(&self.shapes) {
+            if let Some(shape) = shape {
+                (meta.precision, meta.scale) = shape.precision_scale();
+            }
+        }
+        self.columns_json = column_metadata_json(&self.metadata);
         self.data.shrink_to_fit();
         self.ends.shrink_to_fit();
         self.line = String::new();
@@ -260,6 +289,41 @@ impl ResultSet {
         }
         out.push(b'}');
         Ok(out)
+    }
+}
+
+/// Digits seen in the values of an unconstrained numeric column.
+#[derive(Debug, Clone, Copy, Default)]
+struct NumericShape {
+    integer_digits: u32,
+    scale: u32,
+    not_decimal: bool,
+}
+
+impl NumericShape {
+    fn observe(&mut self, value: &Value<'_>) {
+        let Value::Str(text) = value else { return };
+        let digits = text.trim_start_matches('-');
+        if !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            self.not_decimal = true; // NaN, Infinity
+            return;
+        }
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let int = int.trim_start_matches('0');
+        self.integer_digits = self
+            .integer_digits
+            .max(u32::try_from(int.len()).unwrap_or(u32::MAX));
+        self.scale = self
+            .scale
+            .max(u32::try_from(frac.len()).unwrap_or(u32::MAX));
+    }
+
+    fn precision_scale(self) -> (i32, i32) {
+        if self.not_decimal || self.integer_digits + self.scale > 38 {
+            (0, 0)
+        } else {
+            (38, i32::try_from(self.scale).unwrap_or(0))
+        }
     }
 }
 

@@ -889,7 +889,7 @@ impl State {
                 });
             }
         }
-        result.shrink();
+        result.finish();
         Ok(SqlOutcome {
             rows: i64::try_from(result.rows()).unwrap_or(i64::MAX),
             size: i64::try_from(result.size()).unwrap_or(i64::MAX),

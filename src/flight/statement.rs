@@ -33,6 +33,10 @@ use crate::ticket::{PayloadKind, StatementHandle, proto};
 /// Type URL of the retry descriptor PollFlightInfo hands out.
 pub(crate) const POLL_TYPE_URL: &str = "type.googleapis.com/redshift_flight_sql.v1.SignedEnvelope";
 
+/// A retried PollFlightInfo waits this long for the statement to end: clients
+/// that poll in a loop are paced, and learn of the end at once.
+const RETRY_WAIT_SECONDS: Option<i32> = Some(1);
+
 /// How long the Data API keeps a statement's result.
 const RESULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
@@ -286,7 +290,7 @@ impl Gateway {
         principal: &Principal,
     ) -> Result<PollInfo> {
         let handle = self.submit(sql, principal).await?;
-        self.poll_statement(handle, descriptor).await
+        self.poll_statement(handle, descriptor, None).await
     }
 
     /// PollFlightInfo with the retry descriptor of an earlier poll.
@@ -300,7 +304,7 @@ impl Gateway {
             return Err(GatewayError::ForeignTicket);
         }
         tracing::Span::current().record("statement_id", handle.statement_id.as_str());
-        self.poll_statement(handle, FlightDescriptor::default())
+        self.poll_statement(handle, FlightDescriptor::default(), RETRY_WAIT_SECONDS)
             .await
     }
 
@@ -316,10 +320,11 @@ impl Gateway {
         &self,
         handle: StatementHandle,
         descriptor: FlightDescriptor,
+        wait_seconds: Option<i32>,
     ) -> Result<PollInfo> {
         let description = self
             .api
-            .describe_statement(&handle.statement_id, None)
+            .describe_statement(&handle.statement_id, wait_seconds)
             .await?;
         let expiration = timestamp(handle.expires_at);
         if description.status.is_terminal() {

@@ -94,3 +94,119 @@ pub(crate) async fn emulator() -> Emulator {
 pub(crate) fn unique(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
+
+/// The whole stack: an emulator and the gateway over the real AWS SDK.
+pub(crate) struct Stack {
+    pub(crate) emulator: Emulator,
+    pub(crate) flight_url: String,
+    shutdown: CancellationToken,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Options of a test stack.
+#[derive(Default)]
+pub(crate) struct StackOptions {
+    pub(crate) emulator: EmulatorConfig,
+    /// `(user, password)` pairs: turns `--auth basic` on.
+    pub(crate) users: Vec<(&'static str, &'static str)>,
+    pub(crate) result_format: redshift_flight_sql::dataapi::ResultFormat,
+}
+
+/// Starts an emulator and a gateway on free ports.
+pub(crate) async fn stack_with(options: StackOptions) -> Stack {
+    use redshift_flight_sql::config::{AuthConfig, GatewayConfig, QueryConfig};
+    use redshift_flight_sql::dataapi::{AwsDataApi, AwsSettings, DataApiTarget};
+
+    let emulator = emulator_with(options.emulator).await;
+    let target = DataApiTarget {
+        cluster_identifier: Some("test-cluster".to_owned()),
+        db_user: Some("awsuser".to_owned()),
+        database: "dev".to_owned(),
+        ..DataApiTarget::default()
+    };
+    let aws = AwsSettings {
+        region: Some("us-east-1".to_owned()),
+        endpoint_url: Some(emulator.url.clone()),
+        max_attempts: 2,
+    };
+    let mut auth = AuthConfig {
+        token_ttl_seconds: 3600,
+        ..AuthConfig::default()
+    };
+    if !options.users.is_empty() {
+        let mut lines = String::new();
+        for (user, password) in &options.users {
+            let hash = redshift_flight_sql::auth::hash_password(password).expect("hash");
+            lines.push_str(&format!("{user}:{hash}\n"));
+        }
+        let path = std::env::temp_dir().join(format!("{}.users", unique("rsfs")));
+        std::fs::write(&path, lines).expect("users file");
+        auth.mode = redshift_flight_sql::auth::AuthMode::Basic;
+        auth.users_file = Some(path);
+    }
+    let config = GatewayConfig {
+        target: target.clone(),
+        aws: aws.clone(),
+        auth,
+        cache: redshift_flight_sql::cache::CacheConfig {
+            cache_bytes: Some(256 << 20),
+            cache_ttl_seconds: 600,
+        },
+        query: QueryConfig {
+            result_format: options.result_format,
+            ..QueryConfig::default()
+        },
+    };
+    let api = std::sync::Arc::new(AwsDataApi::with_static_credentials(&aws, target));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let flight_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    tokio::spawn(async move {
+        redshift_flight_sql::run(config, api, listener, token)
+            .await
+            .expect("gateway");
+    });
+    Stack {
+        emulator,
+        flight_url,
+        shutdown,
+    }
+}
+
+/// Starts a stack without auth.
+pub(crate) async fn stack() -> Stack {
+    stack_with(StackOptions::default()).await
+}
+
+impl Stack {
+    /// A Flight SQL client connected to the gateway.
+    pub(crate) async fn client(
+        &self,
+    ) -> arrow_flight::sql::client::FlightSqlServiceClient<tonic::transport::Channel> {
+        let channel = tonic::transport::Endpoint::from_shared(self.flight_url.clone())
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+        arrow_flight::sql::client::FlightSqlServiceClient::new(channel)
+    }
+
+    /// Data API calls per operation so far, from the emulator's counters.
+    pub(crate) async fn data_api_calls(&self) -> std::collections::BTreeMap<String, u64> {
+        crate::emulator::get_stats(&self.emulator.url)
+            .await
+            .as_object()
+            .expect("stats object")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+            .collect()
+    }
+}

@@ -1042,7 +1042,7 @@ async fn stats_count_calls_per_operation() {
     assert!(count(&after, "DescribeStatement") > count(&before, "DescribeStatement"));
 }
 
-async fn get_stats(url: &str) -> serde_json::Value {
+pub(crate) async fn get_stats(url: &str) -> serde_json::Value {
     let addr = url.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream
@@ -1087,4 +1087,34 @@ async fn wait_time_seconds_long_polls() {
         .await
         .expect_err("31 s");
     assert_eq!(err.code(), Some("ValidationException"));
+}
+
+#[tokio::test]
+async fn unconstrained_numeric_reports_the_scale_of_its_values() {
+    let emu = emulator().await;
+    let d = run(
+        &emu.client,
+        "select sum(x) s, 1 / 3.0 q, 'NaN'::numeric nan from (values (1.25::numeric(8,2)), (2.5)) t(x)",
+    )
+    .await;
+    let page = emu
+        .client
+        .get_statement_result()
+        .id(d.id())
+        .send()
+        .await
+        .expect("result");
+    let meta = page.column_metadata();
+    assert_eq!(
+        (meta[0].precision(), meta[0].scale()),
+        (38, 2),
+        "like Redshift's sum(numeric(8,2))"
+    );
+    assert_eq!((meta[1].precision(), meta[1].scale()), (38, 20));
+    assert_eq!(
+        (meta[2].precision(), meta[2].scale()),
+        (0, 0),
+        "NaN fits no decimal"
+    );
+    assert_eq!(text(&page.records()[0][0]), "3.75");
 }
