@@ -9,6 +9,13 @@ it is ready, and stops it with SIGTERM at the end. The binary is
 While the emulator runs, the AWS environment points every SDK at it (dummy
 credentials, us-east-1, ``AWS_ENDPOINT_URL_REDSHIFT_DATA``), so that libraries
 that build their own boto3 clients (awswrangler) reach it too.
+
+The session-scoped ``local_stack`` fixture starts the whole local stack
+(``redshift-flight-sql local --listen 127.0.0.1:0``: a throwaway PostgreSQL
+with the TICKIT sample, a Data API emulator and the Flight SQL gateway) the
+same way: it waits for both ready lines (``emulator listening on http://…``,
+then ``flight sql listening on grpc://…``) and stops the process with SIGTERM
+at the end. ``flight_uri`` and ``local_emulator_url`` are its two addresses.
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ STARTUP_TIMEOUT_S = float(os.environ.get("RSFS_EMULATOR_STARTUP_TIMEOUT", "120")
 SHUTDOWN_TIMEOUT_S = 30.0
 
 READY_LINE = re.compile(rb"^emulator listening on (http://\S+)\s*$")
+FLIGHT_READY_LINE = re.compile(rb"^flight sql listening on (grpc://\S+)\s*$")
+
+# The local stack also loads the TICKIT sample before it is ready.
+LOCAL_STARTUP_TIMEOUT_S = float(os.environ.get("RSFS_LOCAL_STARTUP_TIMEOUT", "180"))
 
 # Identity used by the tests: a provisioned cluster with a database user.
 CLUSTER_ID = "emulator-cluster"
@@ -52,31 +63,46 @@ def _tail(path: Path, limit: int = 4000) -> str:
     return data[-limit:].decode("utf-8", "replace")
 
 
-def _read_ready_line(proc: subprocess.Popen[bytes], timeout: float) -> str:
-    """Reads stdout until the ready line, EOF or the deadline; returns the URL."""
+def _read_ready_lines(
+    proc: subprocess.Popen[bytes], patterns: list[re.Pattern[bytes]], timeout: float, what: str
+) -> list[str]:
+    """Reads stdout until each pattern matched a line, in order (EOF or the
+    deadline first is an error); returns each pattern's first group."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     deadline = time.monotonic() + timeout
     buffer = b""
+    found: list[str] = []
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
         while True:
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
-                match = READY_LINE.match(line)
+                match = patterns[len(found)].match(line)
                 if match:
-                    return match.group(1).decode()
+                    found.append(match.group(1).decode())
+                    if len(found) == len(patterns):
+                        return found
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"the emulator printed no ready line within {timeout:.0f} s")
+                raise TimeoutError(
+                    f"{what} printed {len(found)} of {len(patterns)} ready lines within {timeout:g} s"
+                )
             if not selector.select(remaining):
                 continue
             chunk = os.read(fd, 4096)
             if not chunk:
-                raise RuntimeError(
-                    f"the emulator closed stdout before it was ready (exit code {proc.poll()})"
-                )
+                try:
+                    code = proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    code = None
+                raise RuntimeError(f"{what} closed stdout before it was ready (exit code {code})")
             buffer += chunk
+
+
+def _read_ready_line(proc: subprocess.Popen[bytes], timeout: float) -> str:
+    """Reads stdout until the emulator's ready line, EOF or the deadline; returns the URL."""
+    return _read_ready_lines(proc, [READY_LINE], timeout, "the emulator")[0]
 
 
 def _drain(stream) -> None:
@@ -193,3 +219,61 @@ def client(boto3_session: boto3.Session, emulator_url: str):
 def identity() -> dict[str, str]:
     """The identity members of a request: a cluster and a database user."""
     return {"ClusterIdentifier": CLUSTER_ID, "DbUser": DB_USER, "Database": DATABASE}
+
+
+def _child_env() -> dict[str, str]:
+    """This process's environment without AWS settings (the aws_env fixture
+    may have pointed them at the other emulator), and plain-text logs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def local_stack(emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Starts ``redshift-flight-sql local`` (PostgreSQL with TICKIT, the Data
+    API emulator and the Flight SQL gateway) for the session; yields
+    ``(emulator_url, flight_uri)``."""
+    log_path = tmp_path_factory.mktemp("local") / "local.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(emulator_bin), "local", "--listen", "127.0.0.1:0", "--emulator-listen", "127.0.0.1:0"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=REPO_ROOT,
+            env=_child_env(),
+        )
+    try:
+        try:
+            emulator, flight = _read_ready_lines(
+                proc, [READY_LINE, FLIGHT_READY_LINE], LOCAL_STARTUP_TIMEOUT_S, "the local stack"
+            )
+        except Exception as e:
+            _stop(proc)
+            pytest.fail(f"could not start the local stack: {e}\n--- local stack log ---\n{_tail(log_path)}")
+        threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
+        yield emulator, flight
+        code = proc.poll()
+        if code is not None:
+            pytest.fail(
+                f"the local stack exited during the tests (exit code {code})\n"
+                f"--- local stack log ---\n{_tail(log_path)}"
+            )
+    finally:
+        _stop(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def flight_uri(local_stack: tuple[str, str]) -> str:
+    """``grpc://host:port`` of the local stack's Flight SQL gateway."""
+    return local_stack[1]
+
+
+@pytest.fixture(scope="session")
+def local_emulator_url(local_stack: tuple[str, str]) -> str:
+    """``http://host:port`` of the Data API emulator behind ``flight_uri``
+    (``GET {url}/stats`` counts its calls per operation)."""
+    return local_stack[0]
