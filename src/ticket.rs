@@ -53,6 +53,9 @@ fn kind_name(kind: PayloadKind) -> &'static str {
     match kind {
         PayloadKind::Ticket => "ticket",
         PayloadKind::Poll => "poll descriptor",
+        PayloadKind::Prepared => "prepared statement handle",
+        PayloadKind::Transaction => "transaction id",
+        PayloadKind::Session => "session cookie",
         PayloadKind::Unspecified => "handle",
     }
 }
@@ -85,7 +88,7 @@ impl TicketSigner {
     }
 
     /// Signs `handle` as a `kind`.
-    pub fn seal(&self, kind: PayloadKind, handle: &StatementHandle) -> Bytes {
+    pub fn seal(&self, kind: PayloadKind, handle: &impl prost::Message) -> Bytes {
         let payload = handle.encode_to_vec();
         let signature = self
             .mac(kind as i32, &payload)
@@ -103,7 +106,11 @@ impl TicketSigner {
     }
 
     /// Verifies and decodes a `kind` sealed by [`Self::seal`].
-    pub fn open(&self, kind: PayloadKind, bytes: &[u8]) -> Result<StatementHandle, TicketError> {
+    pub fn open<M: prost::Message + Default>(
+        &self,
+        kind: PayloadKind,
+        bytes: &[u8],
+    ) -> Result<M, TicketError> {
         let envelope = proto::SignedEnvelope::decode(bytes)
             .map_err(|e| TicketError::Malformed(e.to_string()))?;
         if envelope.version != VERSION {
@@ -115,8 +122,7 @@ impl TicketSigner {
         self.mac(envelope.kind, &envelope.payload)
             .verify_slice(&envelope.signature)
             .map_err(|_| TicketError::BadSignature)?;
-        StatementHandle::decode(envelope.payload.as_ref())
-            .map_err(|e| TicketError::Malformed(e.to_string()))
+        M::decode(envelope.payload.as_ref()).map_err(|e| TicketError::Malformed(e.to_string()))
     }
 
     /// An HMAC-SHA256 of `data` (for bearer tokens).
@@ -156,14 +162,17 @@ mod tests {
     fn round_trip_and_refusals() {
         let signer = TicketSigner::new(Some(b"k1"));
         let sealed = signer.seal(PayloadKind::Ticket, &handle());
-        assert_eq!(signer.open(PayloadKind::Ticket, &sealed), Ok(handle()));
         assert_eq!(
-            signer.open(PayloadKind::Poll, &sealed),
+            signer.open::<StatementHandle>(PayloadKind::Ticket, &sealed),
+            Ok(handle())
+        );
+        assert_eq!(
+            signer.open::<StatementHandle>(PayloadKind::Poll, &sealed),
             Err(TicketError::WrongKind("poll descriptor"))
         );
         let other = TicketSigner::new(Some(b"k2"));
         assert_eq!(
-            other.open(PayloadKind::Ticket, &sealed),
+            other.open::<StatementHandle>(PayloadKind::Ticket, &sealed),
             Err(TicketError::BadSignature)
         );
         // Change the principal inside the payload: the signature no longer verifies.
@@ -172,11 +181,11 @@ mod tests {
         forged.principal = "mallory".into();
         envelope.payload = forged.encode_to_vec();
         assert_eq!(
-            signer.open(PayloadKind::Ticket, &envelope.encode_to_vec()),
+            signer.open::<StatementHandle>(PayloadKind::Ticket, &envelope.encode_to_vec()),
             Err(TicketError::BadSignature)
         );
         assert!(matches!(
-            signer.open(PayloadKind::Ticket, b"\xff\xff"),
+            signer.open::<StatementHandle>(PayloadKind::Ticket, b"\xff\xff"),
             Err(TicketError::Malformed(_))
         ));
         assert!(signer.verify(b"x", &signer.sign(b"x")));

@@ -13,8 +13,9 @@ use aws_sdk_redshiftdata::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_redshiftdata::types::{Field, QueryRecords, ResultFormatString, StatusString};
 
 use super::{
-    ColumnMetadata, DataApi, DataApiError, ExecuteRequest, Records, ResultFormat, ResultPage,
-    StatementDescription, StatementStatus, Value,
+    BatchExecuteRequest, ColumnMetadata, DataApi, DataApiError, ExecuteRequest, Records,
+    ResultFormat, ResultPage, StatementDescription, StatementStatus, StatementSummary, TableMember,
+    Value,
 };
 
 /// Where statements run: a provisioned cluster or a Serverless workgroup.
@@ -189,6 +190,26 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     }
 }
 
+fn parameters(
+    list: Vec<super::SqlParameter>,
+) -> Result<Option<Vec<aws_sdk_redshiftdata::types::SqlParameter>>, DataApiError> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    list.into_iter()
+        .map(|p| {
+            aws_sdk_redshiftdata::types::SqlParameter::builder()
+                .name(p.name)
+                .value(p.value)
+                .build()
+                .map_err(|e| DataApiError::Validation {
+                    message: e.to_string(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 fn status(s: Option<&StatusString>) -> Result<StatementStatus, DataApiError> {
     Ok(match s {
         Some(StatusString::Submitted) => StatementStatus::Submitted,
@@ -248,24 +269,10 @@ impl DataApi for AwsDataApi {
                 .set_workgroup_name(t.workgroup_name.clone())
                 .set_db_user(t.db_user.clone())
                 .set_secret_arn(t.secret_arn.clone())
-                .database(request.database.unwrap_or_else(|| t.database.clone()))
-                .set_session_keep_alive_seconds(request.session_keep_alive_seconds);
+                .database(request.database.unwrap_or_else(|| t.database.clone()));
         }
-        if !request.parameters.is_empty() {
-            let mut list = Vec::with_capacity(request.parameters.len());
-            for p in request.parameters {
-                list.push(
-                    aws_sdk_redshiftdata::types::SqlParameter::builder()
-                        .name(p.name)
-                        .value(p.value)
-                        .build()
-                        .map_err(|e| DataApiError::Validation {
-                            message: e.to_string(),
-                        })?,
-                );
-            }
-            call = call.set_parameters(Some(list));
-        }
+        call = call.set_session_keep_alive_seconds(request.session_keep_alive_seconds);
+        call = call.set_parameters(parameters(request.parameters)?);
         if request.result_format == ResultFormat::Csv {
             call = call.result_format(ResultFormatString::Csv);
         }
@@ -299,6 +306,12 @@ impl DataApi for AwsDataApi {
             result_rows: out.result_rows,
             result_size: out.result_size,
             session_id: out.session_id,
+            sub_statement_rows: out
+                .sub_statements
+                .unwrap_or_default()
+                .iter()
+                .map(|s| s.result_rows)
+                .collect(),
         })
     }
 
@@ -378,5 +391,202 @@ impl DataApi for AwsDataApi {
             .await
             .map_err(classify)?;
         Ok(out.status.unwrap_or(false))
+    }
+
+    async fn batch_execute_statement(
+        &self,
+        request: BatchExecuteRequest,
+    ) -> Result<String, DataApiError> {
+        let mut call = self
+            .client
+            .batch_execute_statement()
+            .set_sqls(Some(request.sqls))
+            .execution_mode(if request.transaction {
+                aws_sdk_redshiftdata::types::ExecutionMode::Transaction
+            } else {
+                aws_sdk_redshiftdata::types::ExecutionMode::AutoCommit
+            });
+        if let Some(session) = request.session_id {
+            call = call.session_id(session);
+        } else {
+            let t = &self.target;
+            call = call
+                .set_cluster_identifier(t.cluster_identifier.clone())
+                .set_workgroup_name(t.workgroup_name.clone())
+                .set_db_user(t.db_user.clone())
+                .set_secret_arn(t.secret_arn.clone())
+                .database(request.database.unwrap_or_else(|| t.database.clone()));
+        }
+        call = call
+            .set_parameters(parameters(request.parameters)?)
+            .set_statement_name(request.statement_name);
+        let out = call.send().await.map_err(classify)?;
+        out.id.ok_or_else(|| DataApiError::Protocol {
+            message: "BatchExecuteStatement returned no Id".to_owned(),
+        })
+    }
+
+    async fn list_databases(&self) -> Result<Vec<String>, DataApiError> {
+        let t = &self.target;
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_databases()
+                .set_cluster_identifier(t.cluster_identifier.clone())
+                .set_workgroup_name(t.workgroup_name.clone())
+                .set_db_user(t.db_user.clone())
+                .set_secret_arn(t.secret_arn.clone())
+                .database(&t.database)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(classify)?;
+            out.extend(page.databases.unwrap_or_default());
+            token = page.next_token;
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_schemas(
+        &self,
+        database: &str,
+        pattern: Option<&str>,
+    ) -> Result<Vec<String>, DataApiError> {
+        let t = &self.target;
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_schemas()
+                .set_cluster_identifier(t.cluster_identifier.clone())
+                .set_workgroup_name(t.workgroup_name.clone())
+                .set_db_user(t.db_user.clone())
+                .set_secret_arn(t.secret_arn.clone())
+                .database(database)
+                .connected_database(&t.database)
+                .set_schema_pattern(pattern.map(str::to_owned))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(classify)?;
+            out.extend(page.schemas.unwrap_or_default());
+            token = page.next_token;
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_tables(
+        &self,
+        database: &str,
+        schema_pattern: Option<&str>,
+        table_pattern: Option<&str>,
+    ) -> Result<Vec<TableMember>, DataApiError> {
+        let t = &self.target;
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_tables()
+                .set_cluster_identifier(t.cluster_identifier.clone())
+                .set_workgroup_name(t.workgroup_name.clone())
+                .set_db_user(t.db_user.clone())
+                .set_secret_arn(t.secret_arn.clone())
+                .database(database)
+                .connected_database(&t.database)
+                .set_schema_pattern(schema_pattern.map(str::to_owned))
+                .set_table_pattern(table_pattern.map(str::to_owned))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(classify)?;
+            out.extend(
+                page.tables
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|m| TableMember {
+                        schema: m.schema.unwrap_or_default(),
+                        name: m.name.unwrap_or_default(),
+                        table_type: m.r#type.unwrap_or_default(),
+                    }),
+            );
+            token = page.next_token;
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn describe_table(
+        &self,
+        database: &str,
+        schema: Option<&str>,
+        table: Option<&str>,
+    ) -> Result<Vec<ColumnMetadata>, DataApiError> {
+        let t = &self.target;
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .describe_table()
+                .set_cluster_identifier(t.cluster_identifier.clone())
+                .set_workgroup_name(t.workgroup_name.clone())
+                .set_db_user(t.db_user.clone())
+                .set_secret_arn(t.secret_arn.clone())
+                .database(database)
+                .connected_database(&t.database)
+                .set_schema(schema.map(str::to_owned))
+                .set_table(table.map(str::to_owned))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(classify)?;
+            out.extend(page.column_list.unwrap_or_default().into_iter().map(column));
+            token = page.next_token;
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_statements(
+        &self,
+        name_prefix: &str,
+        max: i32,
+    ) -> Result<Vec<StatementSummary>, DataApiError> {
+        let out = self
+            .client
+            .list_statements()
+            .statement_name(name_prefix)
+            .max_results(max.clamp(1, 100))
+            .send()
+            .await
+            .map_err(classify)?;
+        out.statements
+            .into_iter()
+            .map(|s| {
+                Ok(StatementSummary {
+                    status: status(s.status.as_ref())?,
+                    query_string: s
+                        .query_string
+                        .or_else(|| s.query_strings.and_then(|q| q.into_iter().next()))
+                        .unwrap_or_default(),
+                    result_format: match s.result_format {
+                        Some(ResultFormatString::Csv) => ResultFormat::Csv,
+                        _ => ResultFormat::Json,
+                    },
+                    created_at: s.created_at.map_or(0, |t| t.secs()),
+                    id: s.id,
+                })
+            })
+            .collect()
     }
 }

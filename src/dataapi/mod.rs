@@ -49,6 +49,49 @@ pub struct ExecuteRequest {
     pub client_token: Option<String>,
 }
 
+/// A BatchExecuteStatement request: several SQL texts run in order.
+#[derive(Debug, Clone, Default)]
+pub struct BatchExecuteRequest {
+    /// The SQL texts (at most 40).
+    pub sqls: Vec<String>,
+    /// Database, when not the target's default.
+    pub database: Option<String>,
+    /// Named parameters shared by all the SQL texts.
+    pub parameters: Vec<SqlParameter>,
+    /// Run in this Data API session.
+    pub session_id: Option<String>,
+    /// All in one transaction (TRANSACTION) or each on its own (AUTO_COMMIT).
+    pub transaction: bool,
+    /// StatementName, for ListStatements.
+    pub statement_name: Option<String>,
+}
+
+/// One table of ListTables (`TableMember`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableMember {
+    /// Schema.
+    pub schema: String,
+    /// Table name.
+    pub name: String,
+    /// TABLE, VIEW, SYSTEM TABLE, …
+    pub table_type: String,
+}
+
+/// One statement of ListStatements.
+#[derive(Debug, Clone)]
+pub struct StatementSummary {
+    /// Statement Id.
+    pub id: String,
+    /// Its SQL text (the first, for a batch).
+    pub query_string: String,
+    /// Status.
+    pub status: StatementStatus,
+    /// Result encoding.
+    pub result_format: ResultFormat,
+    /// Creation time, Unix seconds.
+    pub created_at: i64,
+}
+
 /// The status of a statement (`StatusString`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatementStatus {
@@ -90,6 +133,8 @@ pub struct StatementDescription {
     pub result_size: i64,
     /// Statement session, when it ran in one.
     pub session_id: Option<String>,
+    /// Rows of each sub-statement of a batch.
+    pub sub_statement_rows: Vec<i64>,
 }
 
 /// One column of a result as the Data API describes it (`ColumnMetadata`).
@@ -236,4 +281,44 @@ pub trait DataApi: Send + Sync + Debug + 'static {
 
     /// CancelStatement.
     async fn cancel_statement(&self, id: &str) -> Result<bool, DataApiError>;
+
+    /// BatchExecuteStatement: returns the batch's statement Id at once.
+    async fn batch_execute_statement(
+        &self,
+        request: BatchExecuteRequest,
+    ) -> Result<String, DataApiError>;
+
+    /// ListDatabases (all pages).
+    async fn list_databases(&self) -> Result<Vec<String>, DataApiError>;
+
+    /// ListSchemas of `database` matching a LIKE pattern (all pages).
+    async fn list_schemas(
+        &self,
+        database: &str,
+        pattern: Option<&str>,
+    ) -> Result<Vec<String>, DataApiError>;
+
+    /// ListTables of `database` (all pages).
+    async fn list_tables(
+        &self,
+        database: &str,
+        schema_pattern: Option<&str>,
+        table_pattern: Option<&str>,
+    ) -> Result<Vec<TableMember>, DataApiError>;
+
+    /// DescribeTable: the columns of one table, or of every table of a schema
+    /// or database (all pages). Each column names its schema and table.
+    async fn describe_table(
+        &self,
+        database: &str,
+        schema: Option<&str>,
+        table: Option<&str>,
+    ) -> Result<Vec<ColumnMetadata>, DataApiError>;
+
+    /// ListStatements whose StatementName starts with `name_prefix`, newest first.
+    async fn list_statements(
+        &self,
+        name_prefix: &str,
+        max: i32,
+    ) -> Result<Vec<StatementSummary>, DataApiError>;
 }

@@ -1,9 +1,8 @@
 //! Named Data API parameters (`:name`) → PostgreSQL positional parameters (`$n`).
-//!
-//! The scanner skips string literals (`'…'`, `E'…'`, `$tag$…$tag$`), quoted
-//! identifiers, comments and `::` casts, so only real placeholders are replaced.
 
 use std::collections::HashMap;
+
+use crate::sqltext::{PlaceholderKind, placeholders};
 
 /// SQL rewritten for PostgreSQL and the parameter name behind each `$n`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,119 +13,26 @@ pub(crate) struct Rewritten {
     pub(crate) names: Vec<String>,
 }
 
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
 /// Finds the `:name` placeholders of `sql` and replaces them with `$n`.
 pub(crate) fn rewrite(sql: &str) -> Rewritten {
-    let b = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 8);
     let mut names: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut i = 0;
     let mut copied = 0;
-    while i < b.len() {
-        match b[i] {
-            b'\'' => {
-                // E'…' allows backslash escapes; plain '…' only doubled quotes.
-                let escapes =
-                    i > 0 && matches!(b[i - 1], b'E' | b'e') && (i < 2 || !is_name_byte(b[i - 2]));
-                i += 1;
-                while i < b.len() {
-                    if escapes && b[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if b[i] == b'\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() {
-                    if b[i] == b'"' {
-                        if b.get(i + 1) == Some(&b'"') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            b'$' => {
-                // Dollar quoting: $$…$$ or $tag$…$tag$ (a tag does not start with a digit).
-                let start = i;
-                let mut j = i + 1;
-                while j < b.len() && is_name_byte(b[j]) {
-                    j += 1;
-                }
-                let tagged = j < b.len()
-                    && b[j] == b'$'
-                    && (j == i + 1 || !b[i + 1].is_ascii_digit())
-                    && (start == 0 || !is_name_byte(b[start - 1]));
-                if tagged {
-                    let tag = &sql[start..=j];
-                    match sql[j + 1..].find(tag) {
-                        Some(end) => i = j + 1 + end + tag.len(),
-                        None => i = b.len(),
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            b':' if b.get(i + 1) == Some(&b':') => i += 2,
-            b':' if b.get(i + 1).is_some_and(|&c| is_name_byte(c)) => {
-                let mut j = i + 1;
-                while j < b.len() && is_name_byte(b[j]) {
-                    j += 1;
-                }
-                let name = &sql[i + 1..j];
-                let n = *index.entry(name.to_owned()).or_insert_with(|| {
-                    names.push(name.to_owned());
-                    names.len()
-                });
-                out.push_str(&sql[copied..i]);
-                out.push('$');
-                out.push_str(&n.to_string());
-                copied = j;
-                i = j;
-            }
-            _ => i += 1,
-        }
+    for p in placeholders(sql) {
+        let PlaceholderKind::Named(name) = p.kind else {
+            continue;
+        };
+        let n = *index.entry(name.clone()).or_insert_with(|| {
+            names.push(name);
+            names.len()
+        });
+        out.push_str(&sql[copied..p.range.start]);
+        out.push('$');
+        out.push_str(&n.to_string());
+        copied = p.range.end;
     }
-    out.push_str(&sql[copied.min(sql.len())..]);
+    out.push_str(&sql[copied..]);
     Rewritten { sql: out, names }
 }
 

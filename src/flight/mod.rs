@@ -3,14 +3,23 @@
 //! and CancelFlightInfo). Each RPC authenticates, opens a span and delegates
 //! to the module of its command family.
 
+mod ingest;
+mod metadata;
+mod prepared;
+mod session;
+mod sql_info;
 mod statement;
+mod transaction;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::{
-    ActionCancelQueryRequest, ActionCancelQueryResult, Any, Command, ProstMessageExt as _,
+    ActionBeginTransactionRequest, ActionCancelQueryRequest, ActionCancelQueryResult,
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
+    ActionEndTransactionRequest, Any, Command, DoPutPreparedStatementResult, DoPutUpdateResult,
+    ProstMessageExt as _,
 };
 use arrow_flight::{
     Action, ActionType, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus, Criteria,
@@ -18,7 +27,7 @@ use arrow_flight::{
     PutResult, SchemaAsIpc, SchemaResult, Ticket,
 };
 use futures::stream::BoxStream;
-use futures::{StreamExt as _, stream};
+use futures::{StreamExt as _, TryStreamExt as _, stream};
 use prost::Message as _;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument as _;
@@ -48,6 +57,10 @@ pub struct Gateway {
     auth: Authenticator,
     cache: ResultsCache,
     settings: QuerySettings,
+    /// Metadata answers by (principal, command), kept briefly.
+    metadata_cache: moka::future::Cache<(String, Vec<u8>), arrow::array::RecordBatch>,
+    /// Dataset schemas of prepared queries by (SQL, database, principal).
+    schema_cache: moka::future::Cache<(String, String, String), arrow::datatypes::SchemaRef>,
 }
 
 impl Gateway {
@@ -65,6 +78,14 @@ impl Gateway {
             auth,
             cache,
             settings,
+            metadata_cache: moka::future::Cache::builder()
+                .max_capacity(1000)
+                .time_to_live(METADATA_TTL)
+                .build(),
+            schema_cache: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
         }
     }
 }
@@ -79,6 +100,12 @@ impl FlightSqlService {
     /// Serves `gateway`.
     pub fn new(gateway: Gateway) -> Self {
         Self { gateway }
+    }
+
+    /// The database of the caller's session options (None: the default).
+    fn catalog<T>(&self, request: &Request<T>, principal: &Principal) -> Option<String> {
+        let options = self.gateway.session_options(request.metadata(), principal);
+        Some(options.catalog).filter(|c| !c.is_empty())
     }
 
     fn authorize<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
@@ -110,6 +137,36 @@ fn command_name(command: &Command) -> &str {
     command.type_url().rsplit('.').next().unwrap_or_default()
 }
 
+/// Encodes batches as a FlightData stream (the schema is sent even with no batch).
+pub(crate) fn batches_stream(
+    schema: arrow::datatypes::SchemaRef,
+    batches: Vec<arrow::array::RecordBatch>,
+) -> BoxStream<'static, Result<FlightData, Status>> {
+    arrow_flight::encode::FlightDataEncoderBuilder::new()
+        .with_schema(schema)
+        .build(stream::iter(batches.into_iter().map(Ok)))
+        .map(|r| r.map_err(Status::from))
+        .boxed()
+}
+
+/// Decodes an action body packed as `Any`.
+fn unpack<M: arrow_flight::sql::ProstMessageExt>(body: &[u8]) -> Result<M, GatewayError> {
+    Any::decode(body)
+        .map_err(|e| GatewayError::InvalidArgument(format!("action body is not an Any: {e}")))?
+        .unpack()
+        .map_err(|e| GatewayError::InvalidArgument(e.to_string()))?
+        .ok_or_else(|| GatewayError::InvalidArgument("action body has the wrong type".to_owned()))
+}
+
+const CREATE_PREPARED_STATEMENT: &str = "CreatePreparedStatement";
+const CLOSE_PREPARED_STATEMENT: &str = "ClosePreparedStatement";
+const BEGIN_TRANSACTION: &str = "BeginTransaction";
+const END_TRANSACTION: &str = "EndTransaction";
+const BEGIN_SAVEPOINT: &str = "BeginSavepoint";
+const END_SAVEPOINT: &str = "EndSavepoint";
+const SET_SESSION_OPTIONS: &str = "SetSessionOptions";
+const GET_SESSION_OPTIONS: &str = "GetSessionOptions";
+const CLOSE_SESSION: &str = "CloseSession";
 const CANCEL_FLIGHT_INFO: &str = "CancelFlightInfo";
 const CANCEL_QUERY: &str = "CancelQuery";
 
@@ -166,6 +223,7 @@ impl FlightService for FlightSqlService {
         let span = rpc_span("GetFlightInfo");
         let principal = self.authorize(&request)?;
         span.record("principal", principal.0.as_str());
+        let catalog = self.catalog(&request, &principal);
         let descriptor = request.into_inner();
         let gateway = self.gateway.clone();
         async move {
@@ -173,17 +231,32 @@ impl FlightService for FlightSqlService {
             tracing::Span::current().record("command", command_name(&command));
             match command {
                 Command::CommandStatementQuery(query) => {
-                    if query.transaction_id.is_some() {
-                        return Err(GatewayError::Unimplemented("transactions".to_owned()));
-                    }
+                    let execution = gateway.execution(
+                        query.query,
+                        query.transaction_id.as_deref(),
+                        &principal,
+                        catalog.as_deref(),
+                    )?;
                     gateway
-                        .statement_flight_info(query.query, descriptor, &principal)
+                        .statement_flight_info(execution, descriptor, &principal)
                         .await
                 }
-                other => Err(GatewayError::Unimplemented(format!(
-                    "GetFlightInfo({})",
-                    command_name(&other)
-                ))),
+                Command::CommandPreparedStatementQuery(command) => {
+                    gateway
+                        .prepared_flight_info(command, descriptor, &principal)
+                        .await
+                }
+                other => match metadata::metadata_schema(&other) {
+                    Some(_) => {
+                        gateway
+                            .metadata_flight_info(other, descriptor, &principal)
+                            .await
+                    }
+                    None => Err(GatewayError::Unimplemented(format!(
+                        "GetFlightInfo({})",
+                        command_name(&other)
+                    ))),
+                },
             }
         }
         .instrument(span.clone())
@@ -202,17 +275,21 @@ impl FlightService for FlightSqlService {
         let span = rpc_span("PollFlightInfo");
         let principal = self.authorize(&request)?;
         span.record("principal", principal.0.as_str());
+        let catalog = self.catalog(&request, &principal);
         let descriptor = request.into_inner();
         let gateway = self.gateway.clone();
         async move {
             match decode_command(&descriptor.cmd)? {
                 Command::CommandStatementQuery(query) => {
                     tracing::Span::current().record("command", "CommandStatementQuery");
-                    if query.transaction_id.is_some() {
-                        return Err(GatewayError::Unimplemented("transactions".to_owned()));
-                    }
+                    let execution = gateway.execution(
+                        query.query,
+                        query.transaction_id.as_deref(),
+                        &principal,
+                        catalog.as_deref(),
+                    )?;
                     gateway
-                        .poll_new_statement(query.query, descriptor, &principal)
+                        .poll_new_statement(execution, descriptor, &principal)
                         .await
                 }
                 Command::Unknown(any) if any.type_url == statement::POLL_TYPE_URL => {
@@ -238,20 +315,34 @@ impl FlightService for FlightSqlService {
         let span = rpc_span("GetSchema");
         let principal = self.authorize(&request)?;
         span.record("principal", principal.0.as_str());
+        let catalog = self.catalog(&request, &principal);
         let descriptor = request.into_inner();
         let gateway = self.gateway.clone();
         async move {
             match decode_command(&descriptor.cmd)? {
                 Command::CommandStatementQuery(query) => {
-                    let schema = gateway.statement_schema(query.query, &principal).await?;
+                    let execution = gateway.execution(
+                        query.query,
+                        query.transaction_id.as_deref(),
+                        &principal,
+                        catalog.as_deref(),
+                    )?;
+                    let schema = gateway.statement_schema(execution, &principal).await?;
                     let options = arrow::ipc::writer::IpcWriteOptions::default();
                     SchemaResult::try_from(SchemaAsIpc::new(&schema, &options))
                         .map_err(|e| GatewayError::Internal(e.to_string()))
                 }
-                other => Err(GatewayError::Unimplemented(format!(
-                    "GetSchema({})",
-                    command_name(&other)
-                ))),
+                other => match metadata::metadata_schema(&other) {
+                    Some(schema) => {
+                        let options = arrow::ipc::writer::IpcWriteOptions::default();
+                        SchemaResult::try_from(SchemaAsIpc::new(&schema, &options))
+                            .map_err(|e| GatewayError::Internal(e.to_string()))
+                    }
+                    None => Err(GatewayError::Unimplemented(format!(
+                        "GetSchema({})",
+                        command_name(&other)
+                    ))),
+                },
             }
         }
         .instrument(span)
@@ -275,6 +366,11 @@ impl FlightService for FlightSqlService {
                     tracing::Span::current().record("command", "TicketStatementQuery");
                     gateway.do_get_statement(t, &principal).await
                 }
+                other if metadata::metadata_schema(&other).is_some() => {
+                    tracing::Span::current().record("command", command_name(&other));
+                    let batch = gateway.metadata(&other, &principal).await?;
+                    Ok(batches_stream(batch.schema(), vec![batch]))
+                }
                 other => Err(GatewayError::Unimplemented(format!(
                     "DoGet({})",
                     command_name(&other)
@@ -291,8 +387,89 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoPutStream>, Status> {
-        self.authorize(&request)?;
-        Err(GatewayError::Unimplemented("DoPut".to_owned()).into())
+        let span = rpc_span("DoPut");
+        let principal = self.authorize(&request)?;
+        span.record("principal", principal.0.as_str());
+        let catalog = self.catalog(&request, &principal);
+        let gateway = self.gateway.clone();
+        let mut input = request.into_inner();
+        let metadata = async move {
+            let first = input
+                .message()
+                .await
+                .map_err(|s| {
+                    GatewayError::InvalidArgument(format!("reading DoPut: {}", s.message()))
+                })?
+                .ok_or_else(|| GatewayError::InvalidArgument("DoPut sent no message".to_owned()))?;
+            let descriptor = first.flight_descriptor.clone().ok_or_else(|| {
+                GatewayError::InvalidArgument(
+                    "the first DoPut message has no descriptor".to_owned(),
+                )
+            })?;
+            let command = decode_command(&descriptor.cmd)?;
+            tracing::Span::current().record("command", command_name(&command));
+            let rest = input.map_err(|s| arrow_flight::error::FlightError::Tonic(Box::new(s)));
+            // A message with only the descriptor (no IPC header) carries no data.
+            let all = stream::once(async { Ok(first) })
+                .chain(rest)
+                .try_filter(|m| std::future::ready(!m.data_header.is_empty()));
+            let mut decoder =
+                arrow_flight::decode::FlightRecordBatchStream::new_from_flight_data(all);
+            let mut batches = Vec::new();
+            while let Some(batch) = decoder
+                .try_next()
+                .await
+                .map_err(|e| GatewayError::InvalidArgument(format!("reading DoPut batches: {e}")))?
+            {
+                batches.push(batch);
+            }
+            let schema = decoder
+                .schema()
+                .cloned()
+                .unwrap_or_else(|| Arc::new(arrow::datatypes::Schema::empty()));
+            let update = |record_count: i64| DoPutUpdateResult { record_count }.encode_to_vec();
+            match command {
+                Command::CommandStatementUpdate(c) => {
+                    let execution = gateway.execution(
+                        c.query,
+                        c.transaction_id.as_deref(),
+                        &principal,
+                        catalog.as_deref(),
+                    )?;
+                    gateway.run_updates(vec![execution]).await.map(update)
+                }
+                Command::CommandPreparedStatementQuery(c) => {
+                    let handle = gateway.bind_prepared_statement(
+                        &c.prepared_statement_handle,
+                        &batches,
+                        &principal,
+                    )?;
+                    Ok(DoPutPreparedStatementResult {
+                        prepared_statement_handle: Some(handle),
+                    }
+                    .encode_to_vec())
+                }
+                Command::CommandPreparedStatementUpdate(c) => gateway
+                    .prepared_update(&c.prepared_statement_handle, &batches, &principal)
+                    .await
+                    .map(update),
+                Command::CommandStatementIngest(c) => gateway
+                    .ingest(c, &schema, &batches, &principal, catalog.as_deref())
+                    .await
+                    .map(update),
+                other => Err(GatewayError::Unimplemented(format!(
+                    "DoPut({})",
+                    command_name(&other)
+                ))),
+            }
+        }
+        .instrument(span)
+        .await
+        .map_err(Status::from)?;
+        let result = PutResult {
+            app_metadata: metadata.into(),
+        };
+        Ok(Response::new(stream::iter([Ok(result)]).boxed()))
     }
 
     async fn do_exchange(
@@ -310,10 +487,15 @@ impl FlightService for FlightSqlService {
         let span = rpc_span("DoAction");
         let principal = self.authorize(&request)?;
         span.record("principal", principal.0.as_str());
+        let catalog = self.catalog(&request, &principal);
+        let session = self.gateway.session_options(request.metadata(), &principal);
         let action = request.into_inner();
         span.record("command", action.r#type.as_str());
         let gateway = self.gateway.clone();
+        let new_cookie: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+        let cookie = Arc::clone(&new_cookie);
         let body = async move {
+            let new_cookie = cookie;
             match action.r#type.as_str() {
                 CANCEL_FLIGHT_INFO => {
                     let request =
@@ -330,7 +512,7 @@ impl FlightService for FlightSqlService {
                     } else {
                         CancelStatus::NotCancellable
                     };
-                    Ok(CancelFlightInfoResult::new(status).encode_to_vec())
+                    Ok(Some(CancelFlightInfoResult::new(status).encode_to_vec()))
                 }
                 CANCEL_QUERY => {
                     let any = Any::decode(action.body.as_ref()).map_err(|e| {
@@ -351,7 +533,62 @@ impl FlightService for FlightSqlService {
                     let result = ActionCancelQueryResult {
                         result: if cancelled { 1 } else { 3 },
                     };
-                    Ok(result.as_any().encode_to_vec())
+                    Ok(Some(result.as_any().encode_to_vec()))
+                }
+                CREATE_PREPARED_STATEMENT => {
+                    let request: ActionCreatePreparedStatementRequest = unpack(&action.body)?;
+                    let target = gateway.execution(
+                        String::new(),
+                        request.transaction_id.as_deref(),
+                        &principal,
+                        catalog.as_deref(),
+                    )?;
+                    let result = gateway
+                        .create_prepared_statement(request, target, &principal)
+                        .await?;
+                    Ok(Some(result.as_any().encode_to_vec()))
+                }
+                CLOSE_PREPARED_STATEMENT => {
+                    let request: ActionClosePreparedStatementRequest = unpack(&action.body)?;
+                    gateway.close_prepared_statement(&request, &principal)?;
+                    Ok(None)
+                }
+                BEGIN_TRANSACTION => {
+                    let request: ActionBeginTransactionRequest = unpack(&action.body)?;
+                    let result = gateway
+                        .begin_transaction(request, &principal, catalog.as_deref())
+                        .await?;
+                    Ok(Some(result.as_any().encode_to_vec()))
+                }
+                END_TRANSACTION => {
+                    let request: ActionEndTransactionRequest = unpack(&action.body)?;
+                    gateway.end_transaction(request, &principal).await?;
+                    Ok(None)
+                }
+                BEGIN_SAVEPOINT | END_SAVEPOINT => Err(transaction::savepoints_unsupported()),
+                SET_SESSION_OPTIONS => {
+                    let (result, options) = gateway
+                        .set_session_options(&action.body, session.clone())
+                        .await?;
+                    *new_cookie
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(gateway.session_cookie(&options));
+                    Ok(Some(result.encode_to_vec()))
+                }
+                GET_SESSION_OPTIONS => {
+                    Ok(Some(gateway.get_session_options(&session).encode_to_vec()))
+                }
+                CLOSE_SESSION => {
+                    let cleared = crate::ticket::proto::SessionOptions {
+                        principal: principal.0.clone(),
+                        ..Default::default()
+                    };
+                    *new_cookie
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(gateway.session_cookie(&cleared));
+                    Ok(Some(gateway.close_session().encode_to_vec()))
                 }
                 other => Err(GatewayError::Unimplemented(format!("action {other}"))),
             }
@@ -359,8 +596,22 @@ impl FlightService for FlightSqlService {
         .instrument(span)
         .await
         .map_err(Status::from)?;
-        let result = arrow_flight::Result { body: body.into() };
-        Ok(Response::new(stream::iter([Ok(result)]).boxed()))
+        let results: Vec<Result<arrow_flight::Result, Status>> = body
+            .into_iter()
+            .map(|b| Ok(arrow_flight::Result { body: b.into() }))
+            .collect();
+        let mut response = Response::new(stream::iter(results).boxed());
+        let cookie = new_cookie
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(cookie) = cookie {
+            let value = cookie
+                .parse()
+                .map_err(|_| Status::internal("session cookie is not a valid header"))?;
+            response.metadata_mut().insert("set-cookie", value);
+        }
+        Ok(response)
     }
 
     async fn list_actions(
@@ -369,6 +620,19 @@ impl FlightService for FlightSqlService {
     ) -> Result<Response<Self::ListActionsStream>, Status> {
         self.authorize(&request)?;
         let actions = [
+            (
+                CREATE_PREPARED_STATEMENT,
+                "Prepare a statement (returns its schemas)",
+            ),
+            (CLOSE_PREPARED_STATEMENT, "Close a prepared statement"),
+            (
+                BEGIN_TRANSACTION,
+                "Begin a transaction (a Data API session)",
+            ),
+            (END_TRANSACTION, "Commit or roll back a transaction"),
+            (SET_SESSION_OPTIONS, "Set session options: catalog, schema"),
+            (GET_SESSION_OPTIONS, "Get session options"),
+            (CLOSE_SESSION, "Close the session"),
             (
                 CANCEL_FLIGHT_INFO,
                 "Cancel the statement behind a FlightInfo",
@@ -387,6 +651,9 @@ impl FlightService for FlightSqlService {
         Ok(Response::new(stream::iter(actions).boxed()))
     }
 }
+
+/// How long a metadata answer is reused.
+const METADATA_TTL: Duration = Duration::from_secs(30);
 
 /// How often HTTP/2 keepalive pings are sent, so proxies keep long calls open.
 pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);

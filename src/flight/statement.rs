@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arrow::datatypes::Schema;
+use arrow::datatypes::{Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
@@ -24,7 +24,7 @@ use crate::auth::Principal;
 use crate::cache::{CacheKey, CachedResult};
 use crate::convert::PageConverter;
 use crate::dataapi::{
-    DataApi, ExecuteRequest, ResultFormat, StatementDescription, StatementStatus,
+    DataApi, ExecuteRequest, ResultFormat, SqlParameter, StatementDescription, StatementStatus,
     wait_for_statement,
 };
 use crate::error::{GatewayError, Result};
@@ -80,16 +80,42 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// One statement to run: its SQL and named parameters, and where it runs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Execution {
+    /// SQL with Data API `:name` placeholders.
+    pub(crate) sql: String,
+    /// Values of the placeholders.
+    pub(crate) parameters: Vec<SqlParameter>,
+    /// The database, when not the default.
+    pub(crate) database: Option<String>,
+    /// The Data API session of a transaction.
+    pub(crate) session_id: Option<String>,
+}
+
+/// The StatementName that marks a principal's statements, for ListFlights.
+pub(crate) fn statement_name(principal: &Principal) -> String {
+    format!("rsfs:{}:", principal.0)
+}
+
 impl Gateway {
     /// ExecuteStatement for a query and the handle that names it from now on.
-    async fn submit(&self, sql: String, principal: &Principal) -> Result<StatementHandle> {
+    async fn submit(&self, execution: Execution, principal: &Principal) -> Result<StatementHandle> {
         let submitted = unix_now();
         let format = self.settings.result_format;
+        let database = execution
+            .database
+            .clone()
+            .unwrap_or_else(|| self.settings.database.clone());
         let id = self
             .api
             .execute_statement(ExecuteRequest {
-                sql,
+                sql: execution.sql,
+                parameters: execution.parameters,
+                database: execution.database,
+                session_id: execution.session_id,
                 result_format: format,
+                statement_name: Some(statement_name(principal)),
                 ..ExecuteRequest::default()
             })
             .await?;
@@ -104,7 +130,7 @@ impl Gateway {
             expires_at: i64::try_from((submitted + RESULT_RETENTION).as_secs()).unwrap_or(i64::MAX),
             submitted_at_millis: i64::try_from(submitted.as_millis()).unwrap_or(0),
             has_result_set: true,
-            database: self.settings.database.clone(),
+            database,
         })
     }
 
@@ -112,11 +138,11 @@ impl Gateway {
     /// returns its real schema and a ticket.
     pub(crate) async fn statement_flight_info(
         &self,
-        sql: String,
+        execution: Execution,
         descriptor: FlightDescriptor,
         principal: &Principal,
     ) -> Result<FlightInfo> {
-        let handle = self.submit(sql, principal).await?;
+        let handle = self.submit(execution, principal).await?;
         let guard = CancelOnDrop {
             api: Some(Arc::clone(&self.api)),
             statement_id: handle.statement_id.clone(),
@@ -128,14 +154,94 @@ impl Gateway {
             .await
     }
 
+    /// Runs a statement to its end and reads its whole result (metadata
+    /// queries, schema discovery): the schema and every batch.
+    pub(crate) async fn run_to_batches(
+        &self,
+        request: ExecuteRequest,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let format = request.result_format;
+        let database = request
+            .database
+            .clone()
+            .unwrap_or_else(|| self.settings.database.clone());
+        let id = self.api.execute_statement(request).await?;
+        let guard = CancelOnDrop {
+            api: Some(Arc::clone(&self.api)),
+            statement_id: id.clone(),
+        };
+        let description = wait_for_statement(&*self.api, &id, self.settings.wait).await?;
+        guard.disarm();
+        ensure_finished(&id, &description)?;
+        if !description.has_result_set {
+            return Ok((Arc::new(Schema::empty()), Vec::new()));
+        }
+        let mut page = self.api.get_statement_result(&id, format, None).await?;
+        let converter = PageConverter::new(std::mem::take(&mut page.columns), Some(&database));
+        let mut batches = Vec::new();
+        let mut first = true;
+        loop {
+            let batch = converter
+                .convert(&page.records, std::mem::take(&mut first))
+                .map_err(|source| GatewayError::Convert {
+                    statement_id: id.clone(),
+                    source,
+                })?;
+            if batch.num_rows() > 0 {
+                batches.push(batch);
+            }
+            match page.next_token.take() {
+                Some(token) => {
+                    page = self
+                        .api
+                        .get_statement_result(&id, format, Some(token))
+                        .await?
+                }
+                None => return Ok((converter.schema(), batches)),
+            }
+        }
+    }
+
+    /// GetFlightInfo for several executions of one statement (a prepared query
+    /// with several bound rows): one endpoint each, in order.
+    pub(crate) async fn executions_flight_info(
+        &self,
+        executions: Vec<Execution>,
+        descriptor: FlightDescriptor,
+        principal: &Principal,
+    ) -> Result<FlightInfo> {
+        let mut merged: Option<FlightInfo> = None;
+        for execution in executions {
+            let info = self
+                .statement_flight_info(execution, descriptor.clone(), principal)
+                .await?;
+            merged = Some(match merged {
+                None => info,
+                Some(mut all) => {
+                    if all.schema != info.schema {
+                        return Err(GatewayError::InvalidArgument(
+                            "the bound parameter rows give results of different schemas".to_owned(),
+                        ));
+                    }
+                    all.total_records += info.total_records;
+                    all.total_bytes = -1;
+                    all.endpoint.extend(info.endpoint);
+                    all
+                }
+            });
+        }
+        merged
+            .ok_or_else(|| GatewayError::InvalidArgument("no parameter rows were bound".to_owned()))
+    }
+
     /// GetSchema(CommandStatementQuery): the schema a query returns (it runs).
     pub(crate) async fn statement_schema(
         &self,
-        sql: String,
+        execution: Execution,
         principal: &Principal,
     ) -> Result<Schema> {
         let info = self
-            .statement_flight_info(sql, FlightDescriptor::default(), principal)
+            .statement_flight_info(execution, FlightDescriptor::default(), principal)
             .await?;
         info.try_decode_schema()
             .map_err(|e| GatewayError::Internal(format!("decoding our own schema: {e}")))
@@ -148,27 +254,7 @@ impl Gateway {
         description: &StatementDescription,
         descriptor: FlightDescriptor,
     ) -> Result<FlightInfo> {
-        let id = handle.statement_id.clone();
-        match description.status {
-            StatementStatus::Finished => {}
-            StatementStatus::Failed => {
-                return Err(GatewayError::StatementFailed {
-                    statement_id: id,
-                    message: description
-                        .error
-                        .clone()
-                        .unwrap_or_else(|| "the statement failed".to_owned()),
-                });
-            }
-            StatementStatus::Aborted => {
-                return Err(GatewayError::StatementAborted { statement_id: id });
-            }
-            other => {
-                return Err(GatewayError::Internal(format!(
-                    "statement {id} is {other:?}, not ended"
-                )));
-            }
-        }
+        ensure_finished(&handle.statement_id, description)?;
         handle.has_result_set = description.has_result_set;
         let ticket = TicketStatementQuery {
             statement_handle: self.signer.seal(PayloadKind::Ticket, &handle),
@@ -242,7 +328,7 @@ impl Gateway {
     ) -> Result<BoxStream<'static, Result<FlightData, Status>>> {
         let handle = self
             .signer
-            .open(PayloadKind::Ticket, &ticket.statement_handle)?;
+            .open::<StatementHandle>(PayloadKind::Ticket, &ticket.statement_handle)?;
         if handle.principal != principal.0 {
             return Err(GatewayError::ForeignTicket);
         }
@@ -285,11 +371,11 @@ impl Gateway {
     /// PollFlightInfo(CommandStatementQuery): submits and returns at once.
     pub(crate) async fn poll_new_statement(
         &self,
-        sql: String,
+        execution: Execution,
         descriptor: FlightDescriptor,
         principal: &Principal,
     ) -> Result<PollInfo> {
-        let handle = self.submit(sql, principal).await?;
+        let handle = self.submit(execution, principal).await?;
         self.poll_statement(handle, descriptor, None).await
     }
 
@@ -299,7 +385,9 @@ impl Gateway {
         envelope: &[u8],
         principal: &Principal,
     ) -> Result<PollInfo> {
-        let handle = self.signer.open(PayloadKind::Poll, envelope)?;
+        let handle = self
+            .signer
+            .open::<StatementHandle>(PayloadKind::Poll, envelope)?;
         if handle.principal != principal.0 {
             return Err(GatewayError::ForeignTicket);
         }
@@ -384,20 +472,44 @@ impl Gateway {
                     GatewayError::InvalidArgument(format!("ticket is not an Any: {e}"))
                 })?;
                 if let Ok(Some(t)) = any.unpack::<TicketStatementQuery>() {
-                    return Ok(self.signer.open(PayloadKind::Ticket, &t.statement_handle)?);
+                    return Ok(self
+                        .signer
+                        .open::<StatementHandle>(PayloadKind::Ticket, &t.statement_handle)?);
                 }
             }
         }
         if let Some(descriptor) = &info.flight_descriptor {
             if let Ok(any) = Any::decode(descriptor.cmd.as_ref()) {
                 if any.type_url == POLL_TYPE_URL {
-                    return Ok(self.signer.open(PayloadKind::Poll, &any.value)?);
+                    return Ok(self
+                        .signer
+                        .open::<StatementHandle>(PayloadKind::Poll, &any.value)?);
                 }
             }
         }
         Err(GatewayError::InvalidArgument(
             "the FlightInfo names no statement of this server".to_owned(),
         ))
+    }
+}
+
+/// Ok for a FINISHED statement; its error for a FAILED or ABORTED one.
+pub(crate) fn ensure_finished(id: &str, description: &StatementDescription) -> Result<()> {
+    match description.status {
+        StatementStatus::Finished => Ok(()),
+        StatementStatus::Failed => Err(GatewayError::StatementFailed {
+            statement_id: id.to_owned(),
+            message: description
+                .error
+                .clone()
+                .unwrap_or_else(|| "the statement failed".to_owned()),
+        }),
+        StatementStatus::Aborted => Err(GatewayError::StatementAborted {
+            statement_id: id.to_owned(),
+        }),
+        other => Err(GatewayError::Internal(format!(
+            "statement {id} is {other:?}, not ended"
+        ))),
     }
 }
 

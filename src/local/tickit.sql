@@ -88,4 +88,12 @@ from generate_series(1, 50000) g
 join listing l on l.listid = 1 + (g * 7) % 40000,
 lateral (select (1 + g % 4)::smallint as q) x;
 
+-- Foreign keys, as Redshift declares them (informational there, enforced here).
+alter table event add constraint event_venue_fk foreign key (venueid) references venue (venueid);
+alter table event add constraint event_category_fk foreign key (catid) references category (catid);
+alter table event add constraint event_date_fk foreign key (dateid) references date (dateid);
+alter table listing add constraint listing_event_fk foreign key (eventid) references event (eventid);
+alter table sales add constraint sales_listing_fk foreign key (listid) references listing (listid);
+alter table sales add constraint sales_event_fk foreign key (eventid) references event (eventid);
+
 analyze;

@@ -1,0 +1,187 @@
+//! SQL text scanning: finds parameter placeholders (`?`, `$1`, `:name`)
+//! outside string literals (`'…'`, `E'…'`, `$tag$…$tag$`), quoted
+//! identifiers, comments and `::` casts.
+
+use std::ops::Range;
+
+/// What a placeholder looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaceholderKind {
+    /// `?` (JDBC, ADBC).
+    Question,
+    /// `$n` (PostgreSQL style), 1-based.
+    Positional(usize),
+    /// `:name` (the Data API's style).
+    Named(String),
+}
+
+/// One placeholder and where it stands in the SQL text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// Byte range of the placeholder.
+    pub range: Range<usize>,
+    /// Its kind.
+    pub kind: PlaceholderKind,
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The placeholders of `sql`, in order.
+pub fn placeholders(sql: &str) -> Vec<Placeholder> {
+    let b = sql.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                // E'…' allows backslash escapes; plain '…' only doubled quotes.
+                let escapes =
+                    i > 0 && matches!(b[i - 1], b'E' | b'e') && (i < 2 || !is_name_byte(b[i - 2]));
+                i += 1;
+                while i < b.len() {
+                    if escapes && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'"' {
+                        if b.get(i + 1) == Some(&b'"') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'$' if b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                && (i == 0 || !is_name_byte(b[i - 1])) =>
+            {
+                let mut j = i + 1;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                if let Ok(n) = sql[i + 1..j].parse::<usize>() {
+                    found.push(Placeholder {
+                        range: i..j,
+                        kind: PlaceholderKind::Positional(n),
+                    });
+                }
+                i = j;
+            }
+            b'$' => {
+                // Dollar quoting: $$…$$ or $tag$…$tag$ (a tag does not start with a digit).
+                let start = i;
+                let mut j = i + 1;
+                while j < b.len() && is_name_byte(b[j]) {
+                    j += 1;
+                }
+                let tagged = j < b.len()
+                    && b[j] == b'$'
+                    && (j == i + 1 || !b[i + 1].is_ascii_digit())
+                    && (start == 0 || !is_name_byte(b[start - 1]));
+                if tagged {
+                    let tag = &sql[start..=j];
+                    match sql[j + 1..].find(tag) {
+                        Some(end) => i = j + 1 + end + tag.len(),
+                        None => i = b.len(),
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            b':' if b.get(i + 1) == Some(&b':') => i += 2,
+            b':' if b.get(i + 1).is_some_and(|&c| is_name_byte(c)) => {
+                let mut j = i + 1;
+                while j < b.len() && is_name_byte(b[j]) {
+                    j += 1;
+                }
+                found.push(Placeholder {
+                    range: i..j,
+                    kind: PlaceholderKind::Named(sql[i + 1..j].to_owned()),
+                });
+                i = j;
+            }
+            b'?' => {
+                found.push(Placeholder {
+                    range: i..i + 1,
+                    kind: PlaceholderKind::Question,
+                });
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(sql: &str) -> Vec<PlaceholderKind> {
+        placeholders(sql).into_iter().map(|p| p.kind).collect()
+    }
+
+    #[test]
+    fn finds_every_style_outside_literals() {
+        assert_eq!(
+            kinds("select ?, $2, :n, '?', \"$1\", x::int, $$ ? $$, $t$ :m $t$ -- ?\n /* ? */ a$1"),
+            vec![
+                PlaceholderKind::Question,
+                PlaceholderKind::Positional(2),
+                PlaceholderKind::Named("n".into())
+            ]
+        );
+        let sql = "insert into t values (?, ?)";
+        let p = placeholders(sql);
+        assert_eq!(&sql[p[1].range.clone()], "?");
+    }
+
+    #[test]
+    fn unterminated_input_does_not_panic() {
+        for sql in [
+            "'abc", "\"abc", "/* x", "$q$ abc", ":", "a:", "E'\\", "$", "$1", "?",
+        ] {
+            let _ = placeholders(sql);
+        }
+    }
+}
