@@ -212,8 +212,18 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Criteria>,
     ) -> Result<Response<Self::ListFlightsStream>, Status> {
-        self.authorize(&request)?;
-        Err(GatewayError::Unimplemented("ListFlights".to_owned()).into())
+        let span = rpc_span("ListFlights");
+        let principal = self.authorize(&request)?;
+        span.record("principal", principal.0.as_str());
+        let infos = self
+            .gateway
+            .list_flights(&principal)
+            .instrument(span)
+            .await
+            .map_err(Status::from)?;
+        Ok(Response::new(
+            stream::iter(infos.into_iter().map(Ok)).boxed(),
+        ))
     }
 
     async fn get_flight_info(

@@ -493,6 +493,61 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// ListFlights: the caller's recent statements (Data API ListStatements
+    /// by the StatementName that marks them), newest first. Finished ones
+    /// carry a ticket; `app_metadata` is the Data API status.
+    pub(crate) async fn list_flights(&self, principal: &Principal) -> Result<Vec<FlightInfo>> {
+        let statements = self
+            .api
+            .list_statements(&statement_name(principal), 100)
+            .await?;
+        let mut infos = Vec::with_capacity(statements.len());
+        for s in statements {
+            let descriptor = FlightDescriptor::new_cmd(
+                arrow_flight::sql::CommandStatementQuery {
+                    query: s.query_string.clone(),
+                    transaction_id: None,
+                }
+                .as_any()
+                .encode_to_vec(),
+            );
+            let mut info = FlightInfo::new()
+                .try_with_schema(&Schema::empty())
+                .map_err(|e| GatewayError::Internal(e.to_string()))?
+                .with_descriptor(descriptor)
+                .with_app_metadata(format!("{:?}", s.status).to_uppercase());
+            if s.status == StatementStatus::Finished {
+                let handle = StatementHandle {
+                    statement_id: s.id,
+                    principal: principal.0.clone(),
+                    result_format: match s.result_format {
+                        ResultFormat::Json => proto::ResultFormat::Json as i32,
+                        ResultFormat::Csv => proto::ResultFormat::Csv as i32,
+                    },
+                    expires_at: s.created_at
+                        + i64::try_from(RESULT_RETENTION.as_secs()).unwrap_or(0),
+                    submitted_at_millis: s.created_at * 1000,
+                    has_result_set: true,
+                    database: self.settings.database.clone(),
+                };
+                let ticket = TicketStatementQuery {
+                    statement_handle: self.signer.seal(PayloadKind::Ticket, &handle),
+                }
+                .as_any()
+                .encode_to_vec();
+                info = info.with_endpoint(
+                    FlightEndpoint::new()
+                        .with_ticket(Ticket::new(ticket))
+                        .with_expiration_time(timestamp(handle.expires_at)),
+                );
+            }
+            infos.push(info);
+        }
+        Ok(infos)
+    }
+}
+
 /// Ok for a FINISHED statement; its error for a FAILED or ABORTED one.
 pub(crate) fn ensure_finished(id: &str, description: &StatementDescription) -> Result<()> {
     match description.status {

@@ -751,3 +751,39 @@ async fn several_bound_rows_run_the_query_once_per_row() {
     assert_eq!(status.code(), tonic::Code::Unimplemented);
     assert!(status.message().contains("savepoint"));
 }
+
+#[tokio::test]
+async fn list_flights_shows_the_callers_statements() {
+    let stack = stack().await;
+    let mut client = stack.client().await;
+    let marker = unique("listed");
+    sql(&mut client, &format!("select '{marker}'::varchar(64) m")).await;
+    let mut raw = arrow_flight::FlightClient::new(
+        tonic::transport::Endpoint::from_shared(stack.flight_url.clone())
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect"),
+    );
+    let flights: Vec<FlightInfo> = raw
+        .list_flights(Vec::<u8>::new())
+        .await
+        .expect("list")
+        .try_collect()
+        .await
+        .expect("flights");
+    let mine = flights
+        .iter()
+        .find(|f| {
+            let cmd = f
+                .flight_descriptor
+                .as_ref()
+                .map(|d| d.cmd.clone())
+                .unwrap_or_default();
+            String::from_utf8_lossy(&cmd).contains(&marker)
+        })
+        .expect("the statement is listed");
+    assert_eq!(mine.app_metadata.as_ref(), b"FINISHED");
+    let batches = fetch(&mut client, mine).await;
+    assert_eq!(strings(&batches[0], "m"), [marker]);
+}
