@@ -74,6 +74,21 @@ pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<
     Ok(FlightSqlService::new(gateway))
 }
 
+/// Accepted connections with TCP_NODELAY: gRPC sends small frames (FlightInfo,
+/// the schema message) that Nagle's algorithm would hold back ~40 ms.
+fn incoming(
+    listener: TcpListener,
+) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use futures::StreamExt as _;
+    TcpListenerStream::new(listener).map(|conn| {
+        conn.inspect(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY");
+            }
+        })
+    })
+}
+
 /// Serves Flight SQL on `listener` until `shutdown` is cancelled.
 pub async fn run(
     config: GatewayConfig,
@@ -88,7 +103,7 @@ pub async fn run(
         .http2_keepalive_interval(Some(flight::KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .add_service(service)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(incoming(listener), shutdown.cancelled_owned())
         .await
         .context("serving Flight SQL")
 }

@@ -206,6 +206,12 @@ pub async fn serve(
         }
     });
     let router = http::router(Arc::clone(&state));
+    // Small request/response pairs: Nagle's algorithm would hold each one ~40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await?;

@@ -1,0 +1,694 @@
+//! The performance benchmark (issue "Performance"): starts PostgreSQL and the
+//! Data API emulator in-process, the gateway as its own process (so its memory
+//! can be read), creates the benchmark table with generate_series, and prints
+//! P1–P7, each against a baseline measured in the same run (medians of several
+//! runs, with min–max). P2/P3 come from `scripts/bench_clients.py` (ADBC,
+//! awswrangler, ADBC-PostgreSQL) in the project's virtualenv.
+//!
+//! `scripts/bench.sh` runs it; `--rows`, `--runs`, `--clients`,
+//! `--client-rows`, `--wrangler-rows` and `--result-format` size it.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use arrow::array::RecordBatch;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
+use arrow_flight::sql::client::FlightSqlServiceClient;
+use arrow_flight::{FlightInfo, Ticket};
+use aws_sdk_redshiftdata::config::{BehaviorVersion, Credentials, Region};
+use futures::{StreamExt as _, TryStreamExt as _, stream};
+use redshift_flight_sql::convert::PageConverter;
+use redshift_flight_sql::dataapi::{AwsDataApi, DataApi as _, DataApiTarget, ResultFormat};
+use redshift_flight_sql::emulator::{self, EmulatorConfig, ThrowawayCluster};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+
+#[derive(Debug, Clone)]
+struct Options {
+    rows: u64,
+    runs: usize,
+    clients: usize,
+    client_rows: u64,
+    wrangler_rows: u64,
+    result_format: String,
+    python: String,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut o = Options {
+        rows: 1_000_000,
+        runs: 5,
+        clients: 64,
+        client_rows: 100_000,
+        wrangler_rows: 100_000,
+        result_format: "json".to_owned(),
+        python: std::env::var("RSFS_VENV").map_or_else(
+            |_| ".venv/bin/python".to_owned(),
+            |v| format!("{v}/bin/python"),
+        ),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--rows" => o.rows = value.parse()?,
+            "--runs" => o.runs = value.parse()?,
+            "--clients" => o.clients = value.parse()?,
+            "--client-rows" => o.client_rows = value.parse()?,
+            "--wrangler-rows" => o.wrangler_rows = value.parse()?,
+            "--result-format" => o.result_format = value,
+            "--python" => o.python = value,
+            other => bail!("unknown option {other}"),
+        }
+        i += 2;
+    }
+    o.client_rows = o.client_rows.min(o.rows);
+    o.wrangler_rows = o.wrangler_rows.min(o.rows);
+    Ok(o)
+}
+
+/// Median, minimum and maximum of some durations, in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+fn stat(mut samples: Vec<f64>) -> Stat {
+    samples.sort_by(f64::total_cmp);
+    Stat {
+        median: samples[samples.len() / 2],
+        min: samples[0],
+        max: samples[samples.len() - 1],
+    }
+}
+
+fn fmt_s(s: Stat) -> String {
+    format!("{:.4}s [{:.4}–{:.4}]", s.median, s.min, s.max)
+}
+
+fn sdk(url: &str) -> aws_sdk_redshiftdata::Client {
+    let config = aws_sdk_redshiftdata::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .endpoint_url(url)
+        .http_client(redshift_flight_sql::dataapi::https_client())
+        .build();
+    aws_sdk_redshiftdata::Client::from_conf(config)
+}
+
+/// Raw POST to the emulator: the bytes of one response body.
+async fn raw_post(url: &str, target: &str, body: &str) -> anyhow::Result<Vec<u8>> {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: RedshiftData.{target}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no HTTP header end")?;
+    Ok(response[split + 4..].to_vec())
+}
+
+async fn stats(url: &str) -> anyhow::Result<BTreeMap<String, u64>> {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET /stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    Ok(serde_json::from_str(body)?)
+}
+
+fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, op: &str) -> u64 {
+    after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0)
+}
+
+/// The gateway as a child process (`serve`), and its address.
+struct GatewayProcess {
+    child: Child,
+    url: String,
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl GatewayProcess {
+    fn start(emulator_url: &str, result_format: &str) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe()?;
+        // target/<profile>/examples/bench → target/<profile>/redshift-flight-sql
+        let bin = exe
+            .parent()
+            .and_then(|p| p.parent())
+            .map(|p| p.join("redshift-flight-sql"))
+            .context("locating the gateway binary")?;
+        let mut child = Command::new(&bin)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--cluster-identifier",
+                "bench",
+                "--db-user",
+                "bench",
+                "--database",
+                "dev",
+                "--region",
+                "us-east-1",
+                "--cache-bytes",
+                "1073741824",
+                "--result-format",
+                result_format,
+                "--endpoint-url",
+                emulator_url,
+            ])
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line
+            .trim()
+            .strip_prefix("flight sql listening on grpc://")
+            .with_context(|| format!("unexpected gateway line {line:?}"))?;
+        Ok(Self {
+            url: format!("http://{addr}"),
+            child,
+        })
+    }
+
+    /// Peak resident memory (VmHWM) in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+}
+
+async fn flight_client(url: &str) -> anyhow::Result<FlightSqlServiceClient<Channel>> {
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())?
+        .connect()
+        .await?;
+    Ok(FlightSqlServiceClient::new(channel))
+}
+
+async fn read_all(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: &FlightInfo,
+) -> anyhow::Result<Vec<RecordBatch>> {
+    let mut out = Vec::new();
+    for e in &info.endpoint {
+        let ticket = e.ticket.clone().context("ticket")?;
+        let batches: Vec<RecordBatch> = client.do_get(ticket).await?.try_collect().await?;
+        out.extend(batches);
+    }
+    Ok(out)
+}
+
+fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(RecordBatch::num_rows).sum()
+}
+
+/// A bare Flight server that streams fixed batches from memory (P4's baseline).
+#[derive(Debug, Clone)]
+struct MemoryFlight {
+    batches: Arc<Vec<RecordBatch>>,
+}
+
+type BoxStream<T> = stream::BoxStream<'static, Result<T, Status>>;
+
+#[tonic::async_trait]
+impl FlightService for MemoryFlight {
+    type HandshakeStream = BoxStream<arrow_flight::HandshakeResponse>;
+    type ListFlightsStream = BoxStream<FlightInfo>;
+    type DoGetStream = BoxStream<arrow_flight::FlightData>;
+    type DoPutStream = BoxStream<arrow_flight::PutResult>;
+    type DoExchangeStream = BoxStream<arrow_flight::FlightData>;
+    type DoActionStream = BoxStream<arrow_flight::Result>;
+    type ListActionsStream = BoxStream<arrow_flight::ActionType>;
+
+    async fn do_get(&self, _r: Request<Ticket>) -> Result<Response<Self::DoGetStream>, Status> {
+        let batches = (*self.batches).clone();
+        let schema = batches[0].schema();
+        let s = FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(stream::iter(batches.into_iter().map(Ok)))
+            .map_err(Status::from);
+        Ok(Response::new(s.boxed()))
+    }
+    async fn handshake(
+        &self,
+        _r: Request<tonic::Streaming<arrow_flight::HandshakeRequest>>,
+    ) -> Result<Response<Self::HandshakeStream>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn list_flights(
+        &self,
+        _r: Request<arrow_flight::Criteria>,
+    ) -> Result<Response<Self::ListFlightsStream>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn get_flight_info(
+        &self,
+        _r: Request<arrow_flight::FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn poll_flight_info(
+        &self,
+        _r: Request<arrow_flight::FlightDescriptor>,
+    ) -> Result<Response<arrow_flight::PollInfo>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn get_schema(
+        &self,
+        _r: Request<arrow_flight::FlightDescriptor>,
+    ) -> Result<Response<arrow_flight::SchemaResult>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn do_put(
+        &self,
+        _r: Request<tonic::Streaming<arrow_flight::FlightData>>,
+    ) -> Result<Response<Self::DoPutStream>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn do_exchange(
+        &self,
+        _r: Request<tonic::Streaming<arrow_flight::FlightData>>,
+    ) -> Result<Response<Self::DoExchangeStream>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn do_action(
+        &self,
+        _r: Request<arrow_flight::Action>,
+    ) -> Result<Response<Self::DoActionStream>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn list_actions(
+        &self,
+        _r: Request<arrow_flight::Empty>,
+    ) -> Result<Response<Self::ListActionsStream>, Status> {
+        Err(Status::unimplemented(""))
+    }
+}
+
+const CREATE: &str = "create table bench as select \
+  g::int4 as c_int4, g::int8 * 1000003 as c_int8, g * 0.25::float8 as c_float8, \
+  (g % 100000 / 7.0)::numeric(18,4) as c_numeric, md5(g::text)::varchar(32) as c_varchar, \
+  g % 2 = 0 as c_bool, date '2000-01-01' + (g % 10000) as c_date, \
+  timestamp '2000-01-01' + g * interval '1 second' as c_timestamp, \
+  timestamptz '2000-01-01 00:00:00+00' + g * interval '1 minute' as c_timestamptz, \
+  case when g % 10 < 3 then null else 'v' || g end::varchar(16) as c_nullable \
+  from generate_series(1, ROWS) g";
+
+async fn wait_finished(client: &aws_sdk_redshiftdata::Client, id: &str) -> anyhow::Result<()> {
+    loop {
+        let d = client
+            .describe_statement()
+            .id(id)
+            .wait_time_seconds(20)
+            .send()
+            .await?;
+        match d.status().map(|s| s.as_str()) {
+            Some("FINISHED") => return Ok(()),
+            Some("FAILED" | "ABORTED") => bail!("statement {id}: {:?}", d.error()),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let o = options()?;
+    eprintln!("bench: {o:?}");
+    let cluster = tokio::task::spawn_blocking(ThrowawayCluster::start).await??;
+    let admin = cluster.url("postgres");
+    emulator::ensure_database(&admin, "dev").await?;
+    let pg_url = cluster.url("dev");
+    {
+        let (client, conn) = tokio_postgres::connect(&pg_url, tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        let started = Instant::now();
+        client
+            .batch_execute(&CREATE.replace("ROWS", &o.rows.to_string()))
+            .await?;
+        client.batch_execute("analyze bench").await?;
+        eprintln!(
+            "bench: created {} rows in {:.1}s",
+            o.rows,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let emulator_url = format!("http://{}", listener.local_addr()?);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    {
+        let config = EmulatorConfig {
+            max_result_bytes: 4 << 30,
+            max_active_statements: 1000,
+            ..EmulatorConfig::default()
+        };
+        let admin = admin.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { emulator::serve(config, &admin, listener, shutdown).await });
+    }
+    let gateway = GatewayProcess::start(&emulator_url, &o.result_format)?;
+    let data_api = sdk(&emulator_url);
+    let all = "select * from bench";
+    let mut table: Vec<(String, String, String, String)> = Vec::new();
+
+    // P1: conversion vs the serde_json floor on the same pages.
+    let format = if o.result_format == "csv" {
+        ResultFormat::Csv
+    } else {
+        ResultFormat::Json
+    };
+    let api = AwsDataApi::from_client(
+        data_api.clone(),
+        DataApiTarget {
+            cluster_identifier: Some("bench".into()),
+            db_user: Some("bench".into()),
+            database: "dev".into(),
+            ..DataApiTarget::default()
+        },
+    );
+    let id = api
+        .execute_statement(redshift_flight_sql::dataapi::ExecuteRequest {
+            sql: all.to_owned(),
+            result_format: format,
+            ..Default::default()
+        })
+        .await?;
+    wait_finished(&data_api, &id).await?;
+    let target = if format == ResultFormat::Csv {
+        "GetStatementResultV2"
+    } else {
+        "GetStatementResult"
+    };
+    let mut pages: Vec<Vec<u8>> = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let body = match &token {
+            None => format!("{{\"Id\":\"{id}\"}}"),
+            Some(t) => format!("{{\"Id\":\"{id}\",\"NextToken\":\"{t}\"}}"),
+        };
+        let page = raw_post(&emulator_url, target, &body).await?;
+        let v: serde_json::Value = serde_json::from_slice(&page)?;
+        token = v
+            .get("NextToken")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned);
+        pages.push(page);
+        if token.is_none() {
+            break;
+        }
+    }
+    let page_bytes: usize = pages.iter().map(Vec::len).sum();
+    let mut floor = Vec::new();
+    let mut sdk_only = Vec::new();
+    let mut path = Vec::new();
+    for _ in 0..o.runs {
+        let t = Instant::now();
+        for p in &pages {
+            let _: serde::de::IgnoredAny = serde_json::from_slice(p)?;
+        }
+        floor.push(t.elapsed().as_secs_f64());
+        // The gateway's path: SDK call + deserialisation + conversion, page by page.
+        let t = Instant::now();
+        let mut converter: Option<PageConverter> = None;
+        let mut token = None;
+        let mut sdk_time = 0.0;
+        let mut n = 0usize;
+        loop {
+            let s = Instant::now();
+            let mut page = api.get_statement_result(&id, format, token).await?;
+            sdk_time += s.elapsed().as_secs_f64();
+            let conv = converter.get_or_insert_with(|| {
+                PageConverter::new(std::mem::take(&mut page.columns), Some("dev"))
+            });
+            n += conv.convert(&page.records, n == 0)?.num_rows();
+            token = page.next_token;
+            if token.is_none() {
+                break;
+            }
+        }
+        anyhow::ensure!(n as u64 == o.rows, "converted {n} rows");
+        path.push(t.elapsed().as_secs_f64());
+        sdk_only.push(sdk_time);
+    }
+    let (floor, path, sdk_only) = (stat(floor), stat(path), stat(sdk_only));
+    table.push((
+        "P1 conversion (pages → Arrow)".into(),
+        format!(
+            "{} ({} pages, {:.0} MiB)",
+            fmt_s(path),
+            pages.len(),
+            page_bytes as f64 / 1048576.0
+        ),
+        format!("serde_json IgnoredAny {}", fmt_s(floor)),
+        format!(
+            "{:.2}× the floor (goal ≤ 1.5×); of which Data API call + SDK {:.4}s",
+            path.median / floor.median,
+            sdk_only.median
+        ),
+    ));
+
+    // P5: SELECT 1 latency, gateway vs bare SDK calls.
+    let mut flight = flight_client(&gateway.url).await?;
+    let mut through_gateway = Vec::new();
+    let mut bare = Vec::new();
+    for i in 0..(o.runs * 6).max(10) {
+        let sql = format!("select {i} as one");
+        let t = Instant::now();
+        let info = flight.execute(sql.clone(), None).await?;
+        let got = read_all(&mut flight, &info).await?;
+        through_gateway.push(t.elapsed().as_secs_f64());
+        anyhow::ensure!(rows(&got) == 1);
+        let t = Instant::now();
+        let out = data_api
+            .execute_statement()
+            .cluster_identifier("bench")
+            .db_user("bench")
+            .database("dev")
+            .sql(sql)
+            .send()
+            .await?;
+        let id = out.id().context("id")?.to_owned();
+        wait_finished(&data_api, &id).await?;
+        let _ = data_api.get_statement_result().id(&id).send().await?;
+        bare.push(t.elapsed().as_secs_f64());
+    }
+    let (g, b) = (stat(through_gateway), stat(bare));
+    table.push((
+        "P5 latency SELECT 1".into(),
+        fmt_s(g),
+        format!("bare SDK execute→wait→get {}", fmt_s(b)),
+        format!(
+            "{:+.2} ms added at the median (goal ≤ 2 ms)",
+            (g.median - b.median) * 1000.0
+        ),
+    ));
+
+    // P6: Data API calls for a 2-second query, and for a cached re-read.
+    let before = stats(&emulator_url).await?;
+    let info = flight
+        .execute("select pg_sleep(2), 1 as x".to_owned(), None)
+        .await?;
+    read_all(&mut flight, &info).await?;
+    let after = stats(&emulator_url).await?;
+    let describes = delta(&before, &after, "DescribeStatement");
+
+    // P4: cached re-read vs a bare Flight server streaming the same batches.
+    let info = flight.execute(all.to_owned(), None).await?;
+    let first = read_all(&mut flight, &info).await?;
+    anyhow::ensure!(rows(&first) as u64 == o.rows, "read {} rows", rows(&first));
+    let before = stats(&emulator_url).await?;
+    let mut cached = Vec::new();
+    for _ in 0..o.runs {
+        let t = Instant::now();
+        let again = read_all(&mut flight, &info).await?;
+        cached.push(t.elapsed().as_secs_f64());
+        anyhow::ensure!(rows(&again) as u64 == o.rows);
+    }
+    let after = stats(&emulator_url).await?;
+    let reread_calls: u64 = after.values().sum::<u64>() - before.values().sum::<u64>();
+    table.push((
+        "P6 Data API calls".into(),
+        format!("{describes} DescribeStatement for a 2 s query; {reread_calls} calls for {} cached re-reads", o.runs),
+        "goal ≤ 8; 0".into(),
+        if describes <= 8 && reread_calls == 0 { "met".into() } else { "NOT met".into() },
+    ));
+    let memory_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let memory_url = format!("http://{}", memory_listener.local_addr()?);
+    let memory = MemoryFlight {
+        batches: Arc::new(first.clone()),
+    };
+    tokio::spawn(async move {
+        let _ = tonic::transport::Server::builder()
+            .add_service(FlightServiceServer::new(memory).max_encoding_message_size(64 << 20))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(
+                memory_listener,
+            ))
+            .await;
+    });
+    let mut bare_client = arrow_flight::FlightClient::new(
+        tonic::transport::Endpoint::from_shared(memory_url)?
+            .connect()
+            .await?,
+    );
+    let mut from_memory = Vec::new();
+    for _ in 0..o.runs {
+        let t = Instant::now();
+        let got: Vec<RecordBatch> = bare_client
+            .do_get(Ticket::new(Vec::new()))
+            .await?
+            .try_collect()
+            .await?;
+        from_memory.push(t.elapsed().as_secs_f64());
+        anyhow::ensure!(rows(&got) as u64 == o.rows);
+    }
+    let (c, m) = (stat(cached), stat(from_memory));
+    table.push((
+        "P4 cached re-read (DoGet)".into(),
+        fmt_s(c),
+        format!("bare arrow-flight from memory {}", fmt_s(m)),
+        format!(
+            "{:.2}× the bare server's throughput (goal ≥ 0.8×)",
+            m.median / c.median
+        ),
+    ));
+
+    // P2/P3: clients in Python (ADBC via the gateway, awswrangler, ADBC-PostgreSQL).
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_clients.py");
+    let output = Command::new(&o.python)
+        .arg(script)
+        .args(["--flight", &gateway.url.replace("http://", "grpc://")])
+        .args(["--emulator", &emulator_url, "--postgres", &pg_url])
+        .args(["--runs", &o.runs.to_string(), "--rows", &o.rows.to_string()])
+        .args(["--wrangler-rows", &o.wrangler_rows.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running scripts/bench_clients.py")?;
+    anyhow::ensure!(output.status.success(), "bench_clients.py failed");
+    let clients: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let s = |k: &str| -> Stat {
+        let v = &clients[k];
+        Stat {
+            median: v["median"].as_f64().unwrap_or(f64::NAN),
+            min: v["min"].as_f64().unwrap_or(f64::NAN),
+            max: v["max"].as_f64().unwrap_or(f64::NAN),
+        }
+    };
+    let (adbc_small, wrangler) = (s("adbc_wrangler_rows"), s("wrangler"));
+    table.push((
+        format!("P2 vs awswrangler ({} rows)", o.wrangler_rows),
+        format!("ADBC via gateway {}", fmt_s(adbc_small)),
+        format!("awswrangler read_sql_query {}", fmt_s(wrangler)),
+        format!(
+            "{:.1}× faster (goal ≥ 20×)",
+            wrangler.median / adbc_small.median
+        ),
+    ));
+    let (adbc, pg) = (s("adbc"), s("postgres"));
+    table.push((
+        format!("P3 vs the database ({} rows)", o.rows),
+        format!("ADBC via gateway {}", fmt_s(adbc)),
+        format!("ADBC-PostgreSQL direct {}", fmt_s(pg)),
+        format!("{:.2}× slower (goal ≤ 3×)", adbc.median / pg.median),
+    ));
+
+    // P7: concurrent clients.
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..o.clients {
+        let url = gateway.url.clone();
+        let span = o.client_rows;
+        let total = o.rows;
+        tasks.push(tokio::spawn(async move {
+            let mut client = flight_client(&url).await?;
+            let start = (c as u64 * 7919 * 13) % total.saturating_sub(span).max(1);
+            let sql = format!(
+                "select * from bench where c_int4 > {start} and c_int4 <= {}",
+                start + span
+            );
+            let t = Instant::now();
+            let info = client.execute(sql, None).await?;
+            let n = rows(&read_all(&mut client, &info).await?);
+            anyhow::Ok((n, t.elapsed().as_secs_f64()))
+        }));
+    }
+    let mut durations = Vec::new();
+    let mut total_rows = 0usize;
+    for t in tasks {
+        let (n, d) = t.await??;
+        total_rows += n;
+        durations.push(d);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let d = stat(durations);
+    table.push((
+        format!("P7 load ({} clients × {} rows)", o.clients, o.client_rows),
+        format!(
+            "{:.0} rows/s total; per client {}",
+            total_rows as f64 / wall,
+            fmt_s(d)
+        ),
+        "gateway peak RSS vs cache capacity (1024 MiB) + 256 MiB".into(),
+        format!(
+            "peak RSS {:.0} MiB; slowest/fastest client {:.1}×",
+            gateway.peak_rss_mib(),
+            d.max / d.min
+        ),
+    ));
+
+    // Where the time goes for the full read.
+    let emulator_side = sdk_only.median;
+    table.push((
+        "Where time goes (full read)".into(),
+        format!("Data API pages (emulator + HTTP + SDK parse) {emulator_side:.3}s"),
+        format!("conversion {:.3}s", (path.median - emulator_side).max(0.0)),
+        format!("client end to end {:.3}s", adbc.median),
+    ));
+
+    println!("\n| measure | gateway | baseline | ratio |");
+    println!("|---|---|---|---|");
+    for (a, b, c, d) in &table {
+        println!("| {a} | {b} | {c} | {d} |");
+    }
+    shutdown.cancel();
+    drop(gateway);
+    drop(cluster);
+    Ok(())
+}
