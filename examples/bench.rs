@@ -8,6 +8,9 @@
 //! `scripts/bench.sh` runs it; `--rows`, `--runs`, `--clients`,
 //! `--client-rows`, `--wrangler-rows` and `--result-format` size it.
 
+// A terminal program: progress goes to stderr, the table to stdout.
+#![allow(clippy::print_stderr)]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -76,6 +76,9 @@ pub struct CachedResult {
     pub next_token: Option<String>,
     /// Rows in the whole result, as the Data API reported.
     pub total_rows: Option<i64>,
+    /// The complete result as encoded Flight messages (schema first), once a
+    /// DoGet has streamed it all: re-reads send these without re-encoding.
+    pub encoded: Option<Vec<arrow_flight::FlightData>>,
 }
 
 impl CachedResult {

@@ -30,8 +30,8 @@ pub struct AuthConfig {
 /// How queries run.
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryConfig {
-    /// Data API result format: json (GetStatementResult) or csv (GetStatementResultV2).
-    #[arg(long, env = "RSFS_RESULT_FORMAT", value_enum, default_value = "json")]
+    /// Data API result format: csv (GetStatementResultV2, faster) or json (GetStatementResult).
+    #[arg(long, env = "RSFS_RESULT_FORMAT", value_enum, default_value = "csv")]
     pub result_format: ResultFormat,
     /// WaitTimeSeconds of each DescribeStatement long poll (0 polls with backoff instead).
     #[arg(long, env = "RSFS_LONG_POLL_SECONDS", default_value_t = 20)]
@@ -41,7 +41,7 @@ pub struct QueryConfig {
 impl Default for QueryConfig {
     fn default() -> Self {
         Self {
-            result_format: ResultFormat::Json,
+            result_format: ResultFormat::Csv,
             long_poll_seconds: 20,
         }
     }

@@ -18,6 +18,7 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use prost::Message as _;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
+use tracing::Instrument as _;
 
 use super::Gateway;
 use crate::auth::Principal;
@@ -317,6 +318,7 @@ impl Gateway {
             },
             next_token: page.next_token,
             total_rows: page.total_rows,
+            encoded: None,
         })
     }
 
@@ -341,30 +343,77 @@ impl Gateway {
             return Ok(empty.boxed());
         }
         let key = cache_key(&handle);
-        let (start, cached) = match self.cache.get(&key).await {
+        let start = match self.cache.get(&key).await {
             Some(hit) => {
                 tracing::debug!(statement_id = %handle.statement_id, "results cache hit");
-                (hit, true)
+                if let Some(encoded) = &hit.encoded {
+                    let messages = encoded.clone();
+                    return Ok(futures::stream::iter(messages.into_iter().map(Ok)).boxed());
+                }
+                hit
             }
-            None => (Arc::new(self.first_page(&handle).await?), false),
+            None => Arc::new(self.first_page(&handle).await?),
         };
         let schema = start.schema();
+        let converter = start.converter.clone();
+        let total_rows = start.total_rows;
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(2);
         let producer = PageProducer {
             gateway: self.clone(),
             handle,
-            key,
             start,
-            cached,
         };
-        tokio::spawn(tracing::Instrument::instrument(
-            producer.run(tx),
-            tracing::Span::current(),
-        ));
+        tokio::spawn(producer.run(tx).instrument(tracing::Span::current()));
         let stream = FlightDataEncoderBuilder::new()
             .with_schema(schema)
             .build(ReceiverStream::new(rx))
             .map_err(Status::from);
+        // Record the encoded messages; when the client has read them all, the
+        // cache keeps them so a re-read streams them without re-encoding.
+        let limit = self.cache.max_entry_bytes();
+        let recorded: Recording = Arc::new(std::sync::Mutex::new(Some((Vec::new(), 0))));
+        let tap = Arc::clone(&recorded);
+        let stream = stream.inspect(move |item| {
+            let mut guard = tap
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match item {
+                Ok(message) => {
+                    let full = guard.as_mut().is_some_and(|(messages, bytes)| {
+                        *bytes += message.data_header.len() + message.data_body.len();
+                        messages.push(message.clone());
+                        *bytes > limit
+                    });
+                    if full {
+                        *guard = None;
+                    }
+                }
+                Err(_) => *guard = None,
+            }
+        });
+        let cache = self.cache.clone();
+        let keep = futures::stream::once(async move {
+            let messages = recorded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let Some((messages, _)) = messages {
+                cache
+                    .insert(
+                        key,
+                        CachedResult {
+                            converter,
+                            batches: Vec::new(),
+                            next_token: None,
+                            total_rows,
+                            encoded: Some(messages),
+                        },
+                    )
+                    .await;
+            }
+        })
+        .filter_map(|()| std::future::ready(None));
+        let stream = stream.chain(keep);
         Ok(stream.boxed())
     }
 
@@ -594,13 +643,15 @@ fn cache_key(handle: &StatementHandle) -> CacheKey {
     }
 }
 
+/// The encoded messages of a DoGet and their bytes, until it ends (or they
+/// outgrow one cache entry, or an error ends the stream: then `None`).
+type Recording = Arc<std::sync::Mutex<Option<(Vec<FlightData>, usize)>>>;
+
 /// Feeds one DoGet: the batches it starts from, then the following pages.
 struct PageProducer {
     gateway: Gateway,
     handle: StatementHandle,
-    key: CacheKey,
     start: Arc<CachedResult>,
-    cached: bool,
 }
 
 impl PageProducer {
@@ -608,29 +659,37 @@ impl PageProducer {
         let Self {
             gateway,
             handle,
-            key,
             start,
-            cached,
         } = self;
         for batch in &start.batches {
             if tx.send(Ok(batch.clone())).await.is_err() {
                 return;
             }
         }
-        // Keep what was read so a later DoGet needs no Data API call, while it
-        // fits in one cache entry.
-        let limit = gateway.cache.max_entry_bytes();
-        let mut kept: Option<Vec<RecordBatch>> =
-            (start.next_token.is_some() || !cached).then(|| start.batches.clone());
-        let mut kept_bytes = start.bytes();
-        let mut token = start.next_token.clone();
-        let format = result_format(&handle);
-        while let Some(next) = token.take() {
-            let page = match gateway
-                .api
-                .get_statement_result(&handle.statement_id, format, Some(next))
-                .await
-            {
+        // Pages are fetched one ahead by their own task while the current one is
+        // converted on a blocking thread and sent: fetching, SDK parsing and
+        // conversion use both cores.
+        let (pages_tx, mut pages) = tokio::sync::mpsc::channel(1);
+        let fetcher = {
+            let api = Arc::clone(&gateway.api);
+            let id = handle.statement_id.clone();
+            let format = result_format(&handle);
+            let mut token = start.next_token.clone();
+            async move {
+                while let Some(next) = token.take() {
+                    let page = api.get_statement_result(&id, format, Some(next)).await;
+                    if let Ok(p) = &page {
+                        token.clone_from(&p.next_token);
+                    }
+                    if pages_tx.send(page).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        };
+        tokio::spawn(fetcher.instrument(tracing::Span::current()));
+        while let Some(page) = pages.recv().await {
+            let page = match page {
                 Ok(page) => page,
                 Err(e) => {
                     let status = Status::from(GatewayError::from(e));
@@ -638,10 +697,14 @@ impl PageProducer {
                     return;
                 }
             };
-            token = page.next_token;
-            let batch = match start.converter.convert(&page.records, false) {
-                Ok(batch) => batch,
-                Err(source) => {
+            let converting = Arc::clone(&start);
+            let converted = tokio::task::spawn_blocking(move || {
+                converting.converter.convert(&page.records, false)
+            })
+            .await;
+            let batch = match converted {
+                Ok(Ok(batch)) => batch,
+                Ok(Err(source)) => {
                     let status = Status::from(GatewayError::Convert {
                         statement_id: handle.statement_id.clone(),
                         source,
@@ -649,35 +712,19 @@ impl PageProducer {
                     let _ = tx.send(Err(FlightError::Tonic(Box::new(status)))).await;
                     return;
                 }
+                Err(join) => {
+                    let status =
+                        Status::from(GatewayError::Internal(format!("conversion task: {join}")));
+                    let _ = tx.send(Err(FlightError::Tonic(Box::new(status)))).await;
+                    return;
+                }
             };
             if batch.num_rows() == 0 {
                 continue;
             }
-            if let Some(k) = kept.as_mut() {
-                kept_bytes += batch.get_array_memory_size();
-                if kept_bytes <= limit {
-                    k.push(batch.clone());
-                } else {
-                    kept = None;
-                }
-            }
             if tx.send(Ok(batch)).await.is_err() {
                 return;
             }
-        }
-        if let Some(batches) = kept {
-            gateway
-                .cache
-                .insert(
-                    key,
-                    CachedResult {
-                        converter: start.converter.clone(),
-                        batches,
-                        next_token: None,
-                        total_rows: start.total_rows,
-                    },
-                )
-                .await;
         }
     }
 }
