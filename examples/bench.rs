@@ -50,7 +50,7 @@ fn options() -> anyhow::Result<Options> {
         clients: 64,
         client_rows: 100_000,
         wrangler_rows: 100_000,
-        result_format: "json".to_owned(),
+        result_format: "csv".to_owned(),
         python: std::env::var("RSFS_VENV").map_or_else(
             |_| ".venv/bin/python".to_owned(),
             |v| format!("{v}/bin/python"),

@@ -101,6 +101,10 @@ impl CachedResult {
 pub struct ResultsCache {
     inner: moka::future::Cache<CacheKey, Arc<CachedResult>>,
     capacity: u64,
+    /// Bytes held by DoGets recording their messages for the cache, which
+    /// are not in the cache yet; bounded so that many concurrent readers do
+    /// not hold a second copy of everything.
+    recording: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl ResultsCache {
@@ -114,7 +118,39 @@ impl ResultsCache {
             })
             .time_to_live(Duration::from_secs(config.cache_ttl_seconds.max(1)))
             .build();
-        Self { inner, capacity }
+        Self {
+            inner,
+            capacity,
+            recording: Arc::default(),
+        }
+    }
+
+    /// Reserves `bytes` of the in-flight recording budget (an eighth of the
+    /// capacity); false when it is spent.
+    pub fn reserve_recording(&self, bytes: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        let budget = usize::try_from(self.capacity / 8).unwrap_or(usize::MAX);
+        let mut current = self.recording.load(Ordering::Relaxed);
+        loop {
+            if current + bytes > budget {
+                return false;
+            }
+            match self.recording.compare_exchange_weak(
+                current,
+                current + bytes,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// Returns `bytes` to the in-flight recording budget.
+    pub fn release_recording(&self, bytes: usize) {
+        self.recording
+            .fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The largest result worth caching: a quarter of the capacity, so one
@@ -133,5 +169,24 @@ impl ResultsCache {
         if value.bytes() <= self.max_entry_bytes() {
             self.inner.insert(key, Arc::new(value)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recording_budget_is_an_eighth_of_the_capacity() {
+        let cache = ResultsCache::new(&CacheConfig {
+            cache_bytes: Some(800),
+            cache_ttl_seconds: 60,
+        });
+        assert!(cache.reserve_recording(60));
+        assert!(cache.reserve_recording(40));
+        assert!(!cache.reserve_recording(1), "the budget is 100 bytes");
+        cache.release_recording(40);
+        assert!(cache.reserve_recording(40));
+        assert_eq!(cache.max_entry_bytes(), 200);
     }
 }

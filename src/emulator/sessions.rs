@@ -71,7 +71,7 @@ impl Session {
         }
         match s.status {
             SessionStatus::Closed => Err(ApiError::validation(format!(
-                "Session {} is closed: its keep-alive time ran out",
+                "Session {} is closed (its keep-alive ran out, or a statement ended it with SessionKeepAliveSeconds 0)",
                 self.id
             ))),
             SessionStatus::Busy => Err(ApiError::validation(format!(

@@ -528,6 +528,8 @@ pub(crate) fn write_csv_field(out: &mut String, value: &Value<'_>) {
                 out.push_str(s);
             }
         }
+        // An empty value is quoted, or it would read as NULL.
+        Value::Blob([]) => out.push_str("\"\""),
         Value::Blob(b) => out.push_str(&hex(b)),
     }
 }

@@ -76,17 +76,15 @@ fn column_type(data_type: &DataType) -> Result<String> {
 /// One value as a SQL literal.
 fn literal(data_type: &DataType, text: &str) -> String {
     match data_type {
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => match text {
-            "NaN" | "inf" | "-inf" => {
-                let v = match text {
-                    "inf" => "Infinity",
-                    "-inf" => "-Infinity",
-                    other => other,
-                };
-                format!("'{v}'::float8")
-            }
-            _ => text.to_owned(),
-        },
+        // Quoted and cast: a bare -0 would be the integer 0, and NaN/inf are words.
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            let v = match text {
+                "inf" => "Infinity",
+                "-inf" => "-Infinity",
+                other => other,
+            };
+            format!("'{v}'::float8")
+        }
         DataType::Int8
         | DataType::Int16
         | DataType::Int32

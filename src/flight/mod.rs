@@ -61,6 +61,10 @@ pub struct Gateway {
     metadata_cache: moka::future::Cache<(String, Vec<u8>), arrow::array::RecordBatch>,
     /// Dataset schemas of prepared queries by (SQL, database, principal).
     schema_cache: moka::future::Cache<(String, String, String), arrow::datatypes::SchemaRef>,
+    /// Rows bound to a prepared statement handle, for clients older than
+    /// DoPutPreparedStatementResult that keep using the handle they had
+    /// (this replica only; current clients use the new, self-contained handle).
+    bound_rows: moka::future::Cache<Vec<u8>, Arc<Vec<crate::ticket::proto::ParameterRow>>>,
 }
 
 impl Gateway {
@@ -85,6 +89,10 @@ impl Gateway {
             schema_cache: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(300))
+                .build(),
+            bound_rows: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(600))
                 .build(),
         }
     }
@@ -449,11 +457,9 @@ impl FlightService for FlightSqlService {
                     gateway.run_updates(vec![execution]).await.map(update)
                 }
                 Command::CommandPreparedStatementQuery(c) => {
-                    let handle = gateway.bind_prepared_statement(
-                        &c.prepared_statement_handle,
-                        &batches,
-                        &principal,
-                    )?;
+                    let handle = gateway
+                        .bind_prepared_statement(&c.prepared_statement_handle, &batches, &principal)
+                        .await?;
                     Ok(DoPutPreparedStatementResult {
                         prepared_statement_handle: Some(handle),
                     }

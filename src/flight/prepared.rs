@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array as _, RecordBatch};
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use arrow_flight::sql::{
@@ -175,36 +175,48 @@ fn strip_comments(sql: &str) -> &str {
     }
 }
 
+/// One bound value as text, `None` for NULL. Unions (what flightsql-dbapi
+/// binds) give the value of their selected child.
+fn parameter_text(column: &dyn arrow::array::Array, row: usize) -> Result<Option<String>> {
+    // A NullArray (what ADBC binds for None) has no validity buffer.
+    if column.is_null(row) || column.data_type() == &DataType::Null {
+        return Ok(None);
+    }
+    if let Some(union) = column.as_any().downcast_ref::<arrow::array::UnionArray>() {
+        let value = union.value(row);
+        return parameter_text(value.as_ref(), 0);
+    }
+    let formatter = ArrayFormatter::try_new(column, &FormatOptions::default())
+        .map_err(|e| GatewayError::InvalidArgument(format!("cannot read a parameter: {e}")))?;
+    let text = formatter.value(row).to_string();
+    Ok(Some(match column.data_type() {
+        // bytea/varbyte input form.
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => {
+            format!("\\x{text}")
+        }
+        _ => text,
+    }))
+}
+
 /// Bound rows from the RecordBatches a client sent: every value as text.
 pub(crate) fn rows_of(batches: &[RecordBatch]) -> Result<Vec<ParameterRow>> {
-    let options = FormatOptions::default();
     let mut rows = Vec::new();
     for batch in batches {
-        let formatters: Vec<ArrayFormatter<'_>> = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| GatewayError::InvalidArgument(format!("cannot read a parameter: {e}")))?;
         for r in 0..batch.num_rows() {
-            let mut values = Vec::with_capacity(batch.num_columns());
-            for (c, column) in batch.columns().iter().enumerate() {
-                let value = if column.is_null(r) {
-                    parameter_value::Value::Null(true)
-                } else if matches!(
-                    column.data_type(),
-                    DataType::Binary
-                        | DataType::LargeBinary
-                        | DataType::BinaryView
-                        | DataType::FixedSizeBinary(_)
-                ) {
-                    // bytea/varbyte input form.
-                    parameter_value::Value::Text(format!("\\x{}", formatters[c].value(r)))
-                } else {
-                    parameter_value::Value::Text(formatters[c].value(r).to_string())
-                };
-                values.push(ParameterValue { value: Some(value) });
-            }
+            let values = batch
+                .columns()
+                .iter()
+                .map(|column| {
+                    let value = match parameter_text(column.as_ref(), r)? {
+                        None => parameter_value::Value::Null(true),
+                        Some(text) => parameter_value::Value::Text(text),
+                    };
+                    Ok(ParameterValue { value: Some(value) })
+                })
+                .collect::<Result<Vec<_>>>()?;
             rows.push(ParameterRow { values });
         }
     }
@@ -223,6 +235,19 @@ impl Gateway {
         let prepared: PreparedStatement = self.signer.open(PayloadKind::Prepared, handle)?;
         if prepared.principal != principal.0 {
             return Err(GatewayError::ForeignTicket);
+        }
+        Ok(prepared)
+    }
+
+    /// The handle's statement with its bound rows: from the handle itself, or
+    /// (for clients that ignore DoPutPreparedStatementResult) from this
+    /// replica's memory of what was bound to that handle.
+    async fn open_bound(&self, handle: &[u8], principal: &Principal) -> Result<PreparedStatement> {
+        let mut prepared = self.open_prepared(handle, principal)?;
+        if prepared.rows.is_empty() {
+            if let Some(rows) = self.bound_rows.get(handle).await {
+                prepared.rows = rows.as_ref().clone();
+            }
         }
         Ok(prepared)
     }
@@ -311,7 +336,7 @@ impl Gateway {
     }
 
     /// DoPut(CommandPreparedStatementQuery): binds parameter rows; returns the new handle.
-    pub(crate) fn bind_prepared_statement(
+    pub(crate) async fn bind_prepared_statement(
         &self,
         handle: &[u8],
         batches: &[RecordBatch],
@@ -329,6 +354,9 @@ impl Gateway {
             }
         }
         prepared.rows = rows_of(batches)?;
+        self.bound_rows
+            .insert(handle.to_vec(), Arc::new(prepared.rows.clone()))
+            .await;
         Ok(self.signer.seal(PayloadKind::Prepared, &prepared))
     }
 
@@ -376,7 +404,9 @@ impl Gateway {
         descriptor: FlightDescriptor,
         principal: &Principal,
     ) -> Result<FlightInfo> {
-        let prepared = self.open_prepared(&command.prepared_statement_handle, principal)?;
+        let prepared = self
+            .open_bound(&command.prepared_statement_handle, principal)
+            .await?;
         let executions = self.executions(&prepared, &prepared.rows, false)?;
         self.executions_flight_info(executions, descriptor, principal)
             .await
@@ -389,7 +419,7 @@ impl Gateway {
         batches: &[RecordBatch],
         principal: &Principal,
     ) -> Result<i64> {
-        let prepared = self.open_prepared(handle, principal)?;
+        let prepared = self.open_bound(handle, principal).await?;
         let rows = if batches.iter().any(|b| b.num_rows() > 0) {
             rows_of(batches)?
         } else {
@@ -520,8 +550,9 @@ impl Gateway {
     }
 }
 
-/// How long an idle transaction's Data API session is kept.
-pub(crate) const SESSION_KEEP_ALIVE_SECONDS: i32 = 3600;
+/// How long an idle transaction's Data API session is kept (a client that
+/// disconnects without ending its transaction holds its locks this long).
+pub(crate) const SESSION_KEEP_ALIVE_SECONDS: i32 = 900;
 
 #[cfg(test)]
 mod tests {
@@ -577,6 +608,30 @@ mod tests {
         assert_eq!(p.names, ["b", "a"]);
         assert!(Parameters::parse("select ?, :a").is_err());
         assert!(p.bind("select :b, :a, :b", &[text("1")], "").is_err());
+    }
+
+    #[test]
+    fn null_arrays_and_unions_bind_as_values() {
+        use arrow::array::{ArrayRef, Int64Array, NullArray, UnionArray};
+        use arrow::buffer::ScalarBuffer;
+        use arrow::datatypes::UnionFields;
+        let fields = UnionFields::try_new(vec![0], vec![Field::new("i", DataType::Int64, true)])
+            .expect("fields");
+        let union = UnionArray::try_new(
+            fields,
+            ScalarBuffer::from(vec![0i8]),
+            Some(ScalarBuffer::from(vec![0i32])),
+            vec![Arc::new(Int64Array::from(vec![5])) as ArrayRef],
+        )
+        .expect("union");
+        let batch = RecordBatch::try_from_iter(vec![
+            ("a", Arc::new(NullArray::new(1)) as ArrayRef),
+            ("b", Arc::new(union) as ArrayRef),
+        ])
+        .expect("batch");
+        let rows = rows_of(&[batch]).expect("rows");
+        assert_eq!(rows[0].values[0], null());
+        assert_eq!(rows[0].values[1], text("5"));
     }
 
     #[test]

@@ -371,33 +371,32 @@ impl Gateway {
         // Record the encoded messages; when the client has read them all, the
         // cache keeps them so a re-read streams them without re-encoding.
         let limit = self.cache.max_entry_bytes();
-        let recorded: Recording = Arc::new(std::sync::Mutex::new(Some((Vec::new(), 0))));
+        let recorded: Recording = Arc::new(std::sync::Mutex::new(Some(Recorder {
+            cache: self.cache.clone(),
+            messages: Vec::new(),
+            bytes: 0,
+        })));
         let tap = Arc::clone(&recorded);
         let stream = stream.inspect(move |item| {
             let mut guard = tap
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match item {
-                Ok(message) => {
-                    let full = guard.as_mut().is_some_and(|(messages, bytes)| {
-                        *bytes += message.data_header.len() + message.data_body.len();
-                        messages.push(message.clone());
-                        *bytes > limit
-                    });
-                    if full {
-                        *guard = None;
-                    }
-                }
-                Err(_) => *guard = None,
+            let keep = match (guard.as_mut(), item) {
+                (Some(recorder), Ok(message)) => recorder.record(message, limit),
+                _ => false,
+            };
+            if !keep {
+                *guard = None;
             }
         });
         let cache = self.cache.clone();
         let keep = futures::stream::once(async move {
-            let messages = recorded
+            let recorder = recorded
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take();
-            if let Some((messages, _)) = messages {
+            if let Some(mut recorder) = recorder {
+                let messages = std::mem::take(&mut recorder.messages);
                 cache
                     .insert(
                         key,
@@ -643,9 +642,36 @@ fn cache_key(handle: &StatementHandle) -> CacheKey {
     }
 }
 
-/// The encoded messages of a DoGet and their bytes, until it ends (or they
-/// outgrow one cache entry, or an error ends the stream: then `None`).
-type Recording = Arc<std::sync::Mutex<Option<(Vec<FlightData>, usize)>>>;
+/// The encoded messages of a DoGet, until it ends (or they outgrow one cache
+/// entry or the recording budget, or an error ends the stream: then `None`).
+type Recording = Arc<std::sync::Mutex<Option<Recorder>>>;
+
+/// Messages recorded for the cache; gives its budget back when dropped
+/// (also when the client goes away mid-stream).
+struct Recorder {
+    cache: crate::cache::ResultsCache,
+    messages: Vec<FlightData>,
+    bytes: usize,
+}
+
+impl Recorder {
+    /// Keeps a copy of `message`; false when it no longer fits.
+    fn record(&mut self, message: &FlightData, limit: usize) -> bool {
+        let size = message.data_header.len() + message.data_body.len();
+        if self.bytes + size > limit || !self.cache.reserve_recording(size) {
+            return false;
+        }
+        self.bytes += size;
+        self.messages.push(message.clone());
+        true
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.cache.release_recording(self.bytes);
+    }
+}
 
 /// Feeds one DoGet: the batches it starts from, then the following pages.
 struct PageProducer {

@@ -7,9 +7,11 @@ exact Arrow types and exact values, cross-checked against aggregates the same
 server computes in SQL. Every test that creates a table uses a uuid-suffixed
 name, so the tests do not depend on each other or on their order.
 
-Prepared statements and metadata commands are not implemented by the gateway
-yet: ADBC's DB-API prepares every new query, gets NOT_IMPLEMENTED for
-CreatePreparedStatement and falls back to CommandStatementQuery.
+ADBC's DB-API prepares every new SQL text (CreatePreparedStatement) before it
+runs it. The gateway answers with the real dataset schema of a query, found by
+running it wrapped in ``select * from (…) limit 0`` (one extra ExecuteStatement,
+cached for 5 minutes per SQL text, database and principal), and an empty one for
+DDL/DML. Metadata, parameters, transactions and ingest: test_flight_bi.py.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ def emulator_stats(emulator_url: str) -> dict[str, int]:
 
 def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after) if after.get(k, 0) != before.get(k, 0)}
+
+
+def result_pages(delta: dict[str, int]) -> int:
+    """Result pages fetched, in either Data API result format (JSON or CSV)."""
+    return delta.get("GetStatementResult", 0) + delta.get("GetStatementResultV2", 0)
 
 
 def query_table(cur, sql: str) -> pa.Table:
@@ -114,8 +121,8 @@ def test_protobuf_encoder() -> None:
 
 @pytest.fixture
 def conn(flight_uri: str) -> Iterator[adbc_driver_manager.dbapi.Connection]:
-    # autocommit=True: the gateway has no transactions, and asking ADBC to
-    # turn autocommit off only produces a warning.
+    # autocommit=True: every statement commits on its own (transactions:
+    # test_flight_bi.py).
     with flight_sql.connect(flight_uri, autocommit=True) as connection:
         yield connection
 
@@ -547,9 +554,12 @@ def large_expected() -> tuple[list[int], list[str]]:
     return g, [hashlib.md5(str(i).encode()).hexdigest() for i in g]
 
 
-def test_large_result_fetch_arrow_table(cur, local_emulator_url: str) -> None:
+def test_large_result_fetch_arrow_table(cur, flight_uri: str, local_emulator_url: str) -> None:
+    # A SQL text of its own (the comment), so that no other test warmed the
+    # gateway's schema cache for it.
+    sql = f"{LARGE_SQL} /* {unique('large')} */"
     before = emulator_stats(local_emulator_url)
-    t = query_table(cur, LARGE_SQL)
+    t = query_table(cur, sql)
     delta = stats_delta(before, emulator_stats(local_emulator_url))
 
     assert t.schema.types == [pa.int32(), pa.string()]
@@ -560,9 +570,20 @@ def test_large_result_fetch_arrow_table(cur, local_emulator_url: str) -> None:
     g, h = large_expected()
     assert t["g"].to_pylist() == g  # in order (the FlightInfo is ordered)
     assert t["h"].to_pylist() == h
-    # One statement, whose result came in several Data API pages.
+    # The first execute of a SQL text: ADBC prepares it, and the gateway finds
+    # the dataset schema with `select * from (…) limit 0` (one statement); then
+    # the query itself (one statement), whose result came in several pages.
+    assert delta.get("ExecuteStatement") == 2, delta
+    assert result_pages(delta) >= 2, delta
+
+    # The same SQL text again, prepared anew on another connection: the schema
+    # comes from the gateway's cache, so only the query itself runs.
+    with flight_sql.connect(flight_uri, autocommit=True) as other, other.cursor() as again:
+        before = emulator_stats(local_emulator_url)
+        repeat = query_table(again, sql)
+        delta = stats_delta(before, emulator_stats(local_emulator_url))
     assert delta.get("ExecuteStatement") == 1, delta
-    assert delta.get("GetStatementResult", 0) >= 2, delta
+    assert repeat.equals(t, check_metadata=True)
 
 
 def test_large_result_record_batch_reader(cur) -> None:
@@ -629,7 +650,7 @@ def test_second_do_get_is_served_from_the_cache(
     after_info = emulator_stats(local_emulator_url)
     info_calls = stats_delta(before, after_info)
     assert info_calls.get("ExecuteStatement") == 1, info_calls
-    assert info_calls.get("GetStatementResult") == 1, info_calls  # the first page
+    assert result_pages(info_calls) == 1, info_calls  # the first page
     assert len(info.endpoints) == 1
     ticket = info.endpoints[0].ticket
 
@@ -648,8 +669,9 @@ def test_second_do_get_is_served_from_the_cache(
         # The whole result was cached by GetFlightInfo: even the first DoGet is free.
         assert first_calls == {}, first_calls
     else:
-        assert set(first_calls) == {"GetStatementResult"}, first_calls
-        assert first_calls["GetStatementResult"] >= 1
+        # Only result pages (in the gateway's Data API result format).
+        assert set(first_calls) <= {"GetStatementResult", "GetStatementResultV2"}, first_calls
+        assert result_pages(first_calls) >= 1, first_calls
 
 
 def test_ticket_is_readable_on_another_connection(flight_uri: str, local_emulator_url: str) -> None:
@@ -707,16 +729,77 @@ def test_bad_sql_is_invalid_argument_over_flight(client: flight.FlightClient) ->
     assert client.do_get(info.endpoints[0].ticket).read_all().to_pylist() == [{"answer": 42}]
 
 
-def test_prepare_is_unimplemented_and_execute_falls_back(cur) -> None:
-    stmt = cur.adbc_statement
-    stmt.set_sql_query("select 1 as x")
-    with pytest.raises(adbc_driver_manager.NotSupportedError) as excinfo:
-        stmt.prepare()
-    assert excinfo.value.status_code == adbc_driver_manager.AdbcStatusCode.NOT_IMPLEMENTED
-    assert "CreatePreparedStatement" in str(excinfo.value)
-    # DB-API execute prepares first, ignores NotSupportedError, runs a CommandStatementQuery.
-    cur.execute("select 7 as x, 'seven' as y")
-    assert cur.fetchall() == [(7, "seven")]
+def _dataset_schema(cur) -> pa.Schema:
+    """The dataset schema of the cursor's prepared statement (ADBC returns
+    the one CreatePreparedStatement answered, without another call)."""
+    handle = cur.adbc_statement.execute_schema()  # keep it alive while importing
+    return pa.Schema._import_from_c(handle.address)
+
+
+def test_prepare_returns_the_schemas_and_execute_gives_the_rows(cur, local_emulator_url: str) -> None:
+    # A SQL text of its own (the comment): the schema cache is cold.
+    sql = (
+        "select s.salesid, u.username, s.pricepaid, s.saletime, e.eventname, u.likesports "
+        f"from sales s join users u on u.userid = s.buyerid join event e using (eventid) "
+        f"where s.salesid between ? and ? order by s.salesid /* {unique('prepare')} */"
+    )
+    before = emulator_stats(local_emulator_url)
+    # adbc_prepare returns the parameter schema: one nullable string per `?`.
+    parameters = cur.adbc_prepare(sql)
+    prepared = stats_delta(before, emulator_stats(local_emulator_url))
+    assert parameters is not None
+    assert [(f.name, f.type, f.nullable) for f in parameters] == [("1", pa.string(), True), ("2", pa.string(), True)]
+    # Preparing ran only the `limit 0` schema query.
+    assert prepared.get("ExecuteStatement") == 1, prepared
+
+    dataset = _dataset_schema(cur)
+    assert [(f.name, f.type, f.nullable) for f in dataset] == [
+        ("salesid", pa.int32(), False),
+        ("username", pa.string(), True),
+        ("pricepaid", pa.decimal128(8, 2), True),
+        ("saletime", pa.timestamp("us"), True),
+        ("eventname", pa.string(), True),
+        ("likesports", pa.bool_(), True),
+    ]
+    md = {k.decode(): v.decode() for k, v in dataset.field("username").metadata.items()}
+    assert (md["ARROW:FLIGHT:SQL:TABLE_NAME"], md["ARROW:FLIGHT:SQL:TYPE_NAME"]) == ("users", "bpchar")
+
+    # Executing the prepared text (not prepared again) gives the rows, in the
+    # prepared schema, for one statement.
+    before = emulator_stats(local_emulator_url)
+    cur.execute(sql, (11, 15))
+    t = cur.fetch_arrow_table()
+    executed = stats_delta(before, emulator_stats(local_emulator_url))
+    assert executed.get("ExecuteStatement") == 1, executed
+    assert t.schema.equals(dataset, check_metadata=True)
+    expected = query_table(
+        cur,
+        "select s.salesid, u.username, s.pricepaid, s.saletime, e.eventname, u.likesports "
+        "from sales s join users u on u.userid = s.buyerid join event e using (eventid) "
+        "where s.salesid in (11, 12, 13, 14, 15) order by s.salesid",
+    )
+    assert t["salesid"].to_pylist() == [11, 12, 13, 14, 15]
+    assert t.to_pylist() == expected.to_pylist()
+
+    # New parameters for the same prepared statement.
+    cur.execute(sql, (20000, 20001))
+    assert cur.fetch_arrow_table()["salesid"].to_pylist() == [20000, 20001]
+
+
+def test_prepare_ddl_has_an_empty_schema_and_runs_nothing(
+    conn, cur, table_name: str, local_emulator_url: str
+) -> None:
+    sql = f"create table {table_name} (a int4, b varchar(10))"
+    before = emulator_stats(local_emulator_url)
+    parameters = cur.adbc_prepare(sql)
+    assert stats_delta(before, emulator_stats(local_emulator_url)) == {}  # nothing ran
+    assert parameters is not None and len(parameters) == 0
+    assert len(_dataset_schema(cur)) == 0
+    with pytest.raises(adbc_driver_manager.ProgrammingError, match="does not exist"):
+        with conn.cursor() as other:
+            other.execute(f"select * from {table_name}")
+    cur.execute(sql)
+    assert query_table(cur, f"select * from {table_name}").schema.names == ["a", "b"]
 
 
 # --- FlightInfo schema = streamed schema --------------------------------------
