@@ -65,6 +65,8 @@ pub struct Gateway {
     /// DoPutPreparedStatementResult that keep using the handle they had
     /// (this replica only; current clients use the new, self-contained handle).
     bound_rows: moka::future::Cache<Vec<u8>, Arc<Vec<crate::ticket::proto::ParameterRow>>>,
+    /// Result pages all DoGets may hold at once beyond what they stream.
+    page_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Gateway {
@@ -94,6 +96,7 @@ impl Gateway {
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(600))
                 .build(),
+            page_permits: Arc::new(tokio::sync::Semaphore::new(PAGES_IN_FLIGHT)),
         }
     }
 }
@@ -667,6 +670,11 @@ impl FlightService for FlightSqlService {
         Ok(Response::new(stream::iter(actions).boxed()))
     }
 }
+
+/// Result pages fetched or being converted at once, across all DoGets (a
+/// page is a few MiB): enough to keep both cores busy, few enough that memory
+/// does not grow with the number of clients.
+const PAGES_IN_FLIGHT: usize = 8;
 
 /// How long a metadata answer is reused.
 const METADATA_TTL: Duration = Duration::from_secs(30);

@@ -296,6 +296,12 @@ impl Gateway {
 
     /// Fetches and converts the first result page.
     async fn first_page(&self, handle: &StatementHandle) -> Result<CachedResult> {
+        // Counted with the pages of running DoGets: many clients starting at
+        // once must not each hold a page and its conversion.
+        let _permit = Arc::clone(&self.page_permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| GatewayError::Internal(e.to_string()))?;
         let format = result_format(handle);
         let page = self
             .api
@@ -357,7 +363,7 @@ impl Gateway {
         let schema = start.schema();
         let converter = start.converter.clone();
         let total_rows = start.total_rows;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(2);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(1);
         let producer = PageProducer {
             gateway: self.clone(),
             handle,
@@ -698,23 +704,29 @@ impl PageProducer {
         let (pages_tx, mut pages) = tokio::sync::mpsc::channel(1);
         let fetcher = {
             let api = Arc::clone(&gateway.api);
+            let permits = Arc::clone(&gateway.page_permits);
             let id = handle.statement_id.clone();
             let format = result_format(&handle);
             let mut token = start.next_token.clone();
             async move {
                 while let Some(next) = token.take() {
+                    // Bounds the pages held by all DoGets at once (fetched,
+                    // converting or queued), whatever the number of clients.
+                    let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                        return;
+                    };
                     let page = api.get_statement_result(&id, format, Some(next)).await;
                     if let Ok(p) = &page {
                         token.clone_from(&p.next_token);
                     }
-                    if pages_tx.send(page).await.is_err() {
+                    if pages_tx.send((page, permit)).await.is_err() {
                         return;
                     }
                 }
             }
         };
         tokio::spawn(fetcher.instrument(tracing::Span::current()));
-        while let Some(page) = pages.recv().await {
+        while let Some((page, permit)) = pages.recv().await {
             let page = match page {
                 Ok(page) => page,
                 Err(e) => {
@@ -748,7 +760,9 @@ impl PageProducer {
             if batch.num_rows() == 0 {
                 continue;
             }
-            if tx.send(Ok(batch)).await.is_err() {
+            let sent = tx.send(Ok(batch)).await;
+            drop(permit);
+            if sent.is_err() {
                 return;
             }
         }
