@@ -6,7 +6,8 @@
 //! awswrangler, ADBC-PostgreSQL) in the project's virtualenv.
 //!
 //! `scripts/bench.sh` runs it; `--rows`, `--runs`, `--clients`,
-//! `--client-rows`, `--wrangler-rows` and `--result-format` size it.
+//! `--client-rows`, `--wrangler-rows`, `--result-format` and `--cache-bytes`
+//! size it.
 
 // A terminal program: progress goes to stderr, the table to stdout.
 #![allow(clippy::print_stderr)]
@@ -41,6 +42,7 @@ struct Options {
     wrangler_rows: u64,
     result_format: String,
     python: String,
+    cache_bytes: u64,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -51,6 +53,7 @@ fn options() -> anyhow::Result<Options> {
         client_rows: 100_000,
         wrangler_rows: 100_000,
         result_format: "csv".to_owned(),
+        cache_bytes: 1 << 30,
         python: std::env::var("RSFS_VENV").map_or_else(
             |_| ".venv/bin/python".to_owned(),
             |v| format!("{v}/bin/python"),
@@ -68,6 +71,7 @@ fn options() -> anyhow::Result<Options> {
             "--wrangler-rows" => o.wrangler_rows = value.parse()?,
             "--result-format" => o.result_format = value,
             "--python" => o.python = value,
+            "--cache-bytes" => o.cache_bytes = value.parse()?,
             other => bail!("unknown option {other}"),
         }
         i += 2;
@@ -159,7 +163,7 @@ impl Drop for GatewayProcess {
 }
 
 impl GatewayProcess {
-    fn start(emulator_url: &str, result_format: &str) -> anyhow::Result<Self> {
+    fn start(emulator_url: &str, result_format: &str, cache_bytes: u64) -> anyhow::Result<Self> {
         let exe = std::env::current_exe()?;
         // target/<profile>/examples/bench → target/<profile>/redshift-flight-sql
         let bin = exe
@@ -181,7 +185,7 @@ impl GatewayProcess {
                 "--region",
                 "us-east-1",
                 "--cache-bytes",
-                "1073741824",
+                &cache_bytes.to_string(),
                 "--result-format",
                 result_format,
                 "--endpoint-url",
@@ -387,7 +391,7 @@ async fn main() -> anyhow::Result<()> {
         let shutdown = shutdown.clone();
         tokio::spawn(async move { emulator::serve(config, &admin, listener, shutdown).await });
     }
-    let gateway = GatewayProcess::start(&emulator_url, &o.result_format)?;
+    let gateway = GatewayProcess::start(&emulator_url, &o.result_format, o.cache_bytes)?;
     let data_api = sdk(&emulator_url);
     let all = "select * from bench";
     let mut table: Vec<(String, String, String, String)> = Vec::new();
@@ -668,7 +672,10 @@ async fn main() -> anyhow::Result<()> {
             total_rows as f64 / wall,
             fmt_s(d)
         ),
-        "gateway peak RSS vs cache capacity (1024 MiB) + 256 MiB".into(),
+        format!(
+            "gateway peak RSS vs cache capacity ({} MiB) + 256 MiB",
+            o.cache_bytes >> 20
+        ),
         format!(
             "peak RSS {:.0} MiB; slowest/fastest client {:.1}×",
             gateway.peak_rss_mib(),

@@ -168,6 +168,10 @@ impl ResultsCache {
     pub async fn insert(&self, key: CacheKey, value: CachedResult) {
         if value.bytes() <= self.max_entry_bytes() {
             self.inner.insert(key, Arc::new(value)).await;
+            // Evict now rather than in moka's next maintenance round: under
+            // many concurrent readers the cache would otherwise run over its
+            // byte budget for a while.
+            self.inner.run_pending_tasks().await;
         }
     }
 }
