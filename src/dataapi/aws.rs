@@ -417,6 +417,9 @@ impl DataApi for AwsDataApi {
                 .set_secret_arn(t.secret_arn.clone())
                 .database(request.database.unwrap_or_else(|| t.database.clone()));
         }
+        if request.result_format == ResultFormat::Csv {
+            call = call.result_format(ResultFormatString::Csv);
+        }
         call = call
             .set_parameters(parameters(request.parameters)?)
             .set_statement_name(request.statement_name);

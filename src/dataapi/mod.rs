@@ -65,6 +65,8 @@ pub struct BatchExecuteRequest {
     pub transaction: bool,
     /// StatementName, for ListStatements.
     pub statement_name: Option<String>,
+    /// Result encoding.
+    pub result_format: ResultFormat,
 }
 
 /// One table of ListTables (`TableMember`).

@@ -246,18 +246,22 @@ impl Gateway {
         schema: &Schema,
         batches: &[RecordBatch],
         principal: &Principal,
-        catalog: Option<&str>,
+        target: &super::transaction::SessionTarget,
     ) -> Result<i64> {
         let plan = plan(&command, schema, batches)?;
+        let target = super::transaction::SessionTarget {
+            catalog: command
+                .catalog
+                .clone()
+                .filter(|c| !c.is_empty())
+                .or_else(|| target.catalog.clone()),
+            schema: target.schema.clone(),
+        };
         let base = self.execution(
             String::new(),
             command.transaction_id.as_deref(),
             principal,
-            command
-                .catalog
-                .as_deref()
-                .filter(|c| !c.is_empty())
-                .or(catalog),
+            &target,
         )?;
         let executions: Vec<Execution> = plan
             .ddl

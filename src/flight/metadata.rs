@@ -372,13 +372,16 @@ impl Gateway {
         schema: SchemaRef,
     ) -> Result<RecordBatch> {
         let (_, batches) = self
-            .run_to_batches(ExecuteRequest {
-                sql,
-                parameters,
-                database: catalog.filter(|c| !c.is_empty()),
-                result_format: self.settings.result_format,
-                ..ExecuteRequest::default()
-            })
+            .run_to_batches(
+                ExecuteRequest {
+                    sql,
+                    parameters,
+                    database: catalog.filter(|c| !c.is_empty()),
+                    result_format: self.settings.result_format,
+                    ..ExecuteRequest::default()
+                },
+                None,
+            )
             .await?;
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
         for (i, field) in schema.fields().iter().enumerate() {

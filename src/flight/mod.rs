@@ -113,10 +113,17 @@ impl FlightSqlService {
         Self { gateway }
     }
 
-    /// The database of the caller's session options (None: the default).
-    fn catalog<T>(&self, request: &Request<T>, principal: &Principal) -> Option<String> {
+    /// Where the caller's session options say statements run.
+    fn catalog<T>(
+        &self,
+        request: &Request<T>,
+        principal: &Principal,
+    ) -> transaction::SessionTarget {
         let options = self.gateway.session_options(request.metadata(), principal);
-        Some(options.catalog).filter(|c| !c.is_empty())
+        transaction::SessionTarget {
+            catalog: Some(options.catalog).filter(|c| !c.is_empty()),
+            schema: Some(options.schema).filter(|s| !s.is_empty()),
+        }
     }
 
     fn authorize<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
@@ -256,7 +263,7 @@ impl FlightService for FlightSqlService {
                         query.query,
                         query.transaction_id.as_deref(),
                         &principal,
-                        catalog.as_deref(),
+                        &catalog,
                     )?;
                     gateway
                         .statement_flight_info(execution, descriptor, &principal)
@@ -307,7 +314,7 @@ impl FlightService for FlightSqlService {
                         query.query,
                         query.transaction_id.as_deref(),
                         &principal,
-                        catalog.as_deref(),
+                        &catalog,
                     )?;
                     gateway
                         .poll_new_statement(execution, descriptor, &principal)
@@ -346,7 +353,7 @@ impl FlightService for FlightSqlService {
                         query.query,
                         query.transaction_id.as_deref(),
                         &principal,
-                        catalog.as_deref(),
+                        &catalog,
                     )?;
                     let schema = gateway.statement_schema(execution, &principal).await?;
                     let options = arrow::ipc::writer::IpcWriteOptions::default();
@@ -455,7 +462,7 @@ impl FlightService for FlightSqlService {
                         c.query,
                         c.transaction_id.as_deref(),
                         &principal,
-                        catalog.as_deref(),
+                        &catalog,
                     )?;
                     gateway.run_updates(vec![execution]).await.map(update)
                 }
@@ -473,7 +480,7 @@ impl FlightService for FlightSqlService {
                     .await
                     .map(update),
                 Command::CommandStatementIngest(c) => gateway
-                    .ingest(c, &schema, &batches, &principal, catalog.as_deref())
+                    .ingest(c, &schema, &batches, &principal, &catalog)
                     .await
                     .map(update),
                 other => Err(GatewayError::Unimplemented(format!(
@@ -560,7 +567,7 @@ impl FlightService for FlightSqlService {
                         String::new(),
                         request.transaction_id.as_deref(),
                         &principal,
-                        catalog.as_deref(),
+                        &catalog,
                     )?;
                     let result = gateway
                         .create_prepared_statement(request, target, &principal)
@@ -575,7 +582,7 @@ impl FlightService for FlightSqlService {
                 BEGIN_TRANSACTION => {
                     let request: ActionBeginTransactionRequest = unpack(&action.body)?;
                     let result = gateway
-                        .begin_transaction(request, &principal, catalog.as_deref())
+                        .begin_transaction(request, &principal, catalog.catalog.as_deref())
                         .await?;
                     Ok(Some(result.as_any().encode_to_vec()))
                 }

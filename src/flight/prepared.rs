@@ -28,8 +28,8 @@ use crate::sqltext::{PlaceholderKind, placeholders};
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::{ParameterRow, ParameterValue, PreparedStatement, parameter_value};
 
-/// Most statements in one BatchExecuteStatement.
-const MAX_BATCH: usize = 40;
+/// Most statements in one BatchExecuteStatement, less one for a `set search_path`.
+const MAX_BATCH: usize = 39;
 
 /// The parameters of a SQL text: how many, and their names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +276,7 @@ impl Gateway {
             database: target.database.unwrap_or_default(),
             is_query,
             rows: Vec::new(),
+            search_path: target.search_path.unwrap_or_default(),
         };
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: self.signer.seal(PayloadKind::Prepared, &handle),
@@ -295,7 +296,11 @@ impl Gateway {
     ) -> Result<SchemaRef> {
         let key = (
             sql.to_owned(),
-            target.database.clone().unwrap_or_default(),
+            format!(
+                "{}/{}",
+                target.database.clone().unwrap_or_default(),
+                target.search_path.clone().unwrap_or_default()
+            ),
             principal.0.clone(),
         );
         if let Some(schema) = self.schema_cache.get(&key).await {
@@ -305,13 +310,16 @@ impl Gateway {
         let body = body.trim().trim_end_matches(';');
         let wrapped = format!("select * from (\n{body}\n) as rsfs_schema limit 0");
         let run = |sql: String| {
-            self.run_to_batches(ExecuteRequest {
-                sql,
-                database: target.database.clone(),
-                session_id: target.session_id.clone(),
-                result_format: self.settings.result_format,
-                ..ExecuteRequest::default()
-            })
+            self.run_to_batches(
+                ExecuteRequest {
+                    sql,
+                    database: target.database.clone(),
+                    session_id: target.session_id.clone(),
+                    result_format: self.settings.result_format,
+                    ..ExecuteRequest::default()
+                },
+                target.search_path.as_deref(),
+            )
         };
         let schema = match run(wrapped).await {
             Ok((schema, _)) => schema,
@@ -372,6 +380,7 @@ impl Gateway {
             parameters,
             database: Some(prepared.database.clone()).filter(|d| !d.is_empty()),
             session_id: Some(prepared.session_id.clone()).filter(|s| !s.is_empty()),
+            search_path: Some(prepared.search_path.clone()).filter(|s| !s.is_empty()),
         };
         if rows.is_empty() {
             if !parameters.names.is_empty() {
@@ -436,14 +445,16 @@ impl Gateway {
             return self.run_update_batch(executions).await;
         };
         let id = self
-            .api
-            .execute_statement(ExecuteRequest {
-                sql: single.sql.clone(),
-                parameters: single.parameters.clone(),
-                database: single.database.clone(),
-                session_id: single.session_id.clone(),
-                ..ExecuteRequest::default()
-            })
+            .start(
+                ExecuteRequest {
+                    sql: single.sql.clone(),
+                    parameters: single.parameters.clone(),
+                    database: single.database.clone(),
+                    session_id: single.session_id.clone(),
+                    ..ExecuteRequest::default()
+                },
+                single.search_path.as_deref(),
+            )
             .await?;
         let description = wait_for_statement(&*self.api, &id, self.settings.wait).await?;
         ensure_finished(&id, &description)?;
@@ -489,10 +500,21 @@ impl Gateway {
         session_id: Option<String>,
         transaction: bool,
     ) -> Result<i64> {
+        let mut sqls: Vec<String> = executions.iter().map(|e| e.sql.clone()).collect();
+        let search_path = executions.first().and_then(|e| e.search_path.clone());
+        if let Some(schema) = &search_path {
+            sqls.insert(
+                0,
+                format!(
+                    "set search_path to {}",
+                    super::ingest::quote_identifier(schema)
+                ),
+            );
+        }
         let id = self
             .api
             .batch_execute_statement(BatchExecuteRequest {
-                sqls: executions.iter().map(|e| e.sql.clone()).collect(),
+                sqls,
                 parameters: executions
                     .iter()
                     .flat_map(|e| e.parameters.clone())
@@ -501,16 +523,19 @@ impl Gateway {
                 session_id,
                 transaction,
                 statement_name: None,
+                result_format: crate::dataapi::ResultFormat::Json,
             })
             .await?;
         let description = wait_for_statement(&*self.api, &id, self.settings.wait).await?;
         ensure_finished(&id, &description)?;
+        let skip = usize::from(search_path.is_some());
         Ok(if description.sub_statement_rows.is_empty() {
             description.result_rows.max(0)
         } else {
             description
                 .sub_statement_rows
                 .iter()
+                .skip(skip)
                 .map(|n| n.max(&0))
                 .sum()
         })

@@ -25,8 +25,8 @@ use crate::auth::Principal;
 use crate::cache::{CacheKey, CachedResult};
 use crate::convert::PageConverter;
 use crate::dataapi::{
-    DataApi, ExecuteRequest, ResultFormat, SqlParameter, StatementDescription, StatementStatus,
-    wait_for_statement,
+    BatchExecuteRequest, DataApi, ExecuteRequest, ResultFormat, SqlParameter, StatementDescription,
+    StatementStatus, wait_for_statement,
 };
 use crate::error::{GatewayError, Result};
 use crate::ticket::{PayloadKind, StatementHandle, proto};
@@ -73,7 +73,7 @@ impl Drop for CancelOnDrop {
             let id = std::mem::take(&mut self.statement_id);
             tracing::info!(statement_id = %id, "client went away; cancelling the statement");
             tokio::spawn(async move {
-                if let Err(e) = api.cancel_statement(&id).await {
+                if let Err(e) = api.cancel_statement(parent_id(&id)).await {
                     tracing::debug!(statement_id = %id, error = %e, "cancel after disconnect");
                 }
             });
@@ -92,6 +92,13 @@ pub(crate) struct Execution {
     pub(crate) database: Option<String>,
     /// The Data API session of a transaction.
     pub(crate) session_id: Option<String>,
+    /// The schema session option: runs after `set search_path`.
+    pub(crate) search_path: Option<String>,
+}
+
+/// The statement Id of a batch's sub-statement `:n` is cancelled through its batch.
+pub(crate) fn parent_id(id: &str) -> &str {
+    id.split_once(':').map_or(id, |(parent, _)| parent)
 }
 
 /// The StatementName that marks a principal's statements, for ListFlights.
@@ -109,16 +116,18 @@ impl Gateway {
             .clone()
             .unwrap_or_else(|| self.settings.database.clone());
         let id = self
-            .api
-            .execute_statement(ExecuteRequest {
-                sql: execution.sql,
-                parameters: execution.parameters,
-                database: execution.database,
-                session_id: execution.session_id,
-                result_format: format,
-                statement_name: Some(statement_name(principal)),
-                ..ExecuteRequest::default()
-            })
+            .start(
+                ExecuteRequest {
+                    sql: execution.sql,
+                    parameters: execution.parameters,
+                    database: execution.database,
+                    session_id: execution.session_id,
+                    result_format: format,
+                    statement_name: Some(statement_name(principal)),
+                    ..ExecuteRequest::default()
+                },
+                execution.search_path.as_deref(),
+            )
             .await?;
         tracing::Span::current().record("statement_id", id.as_str());
         Ok(StatementHandle {
@@ -155,18 +164,52 @@ impl Gateway {
             .await
     }
 
+    /// ExecuteStatement, or with a search path a BatchExecuteStatement of
+    /// `set search_path` and the statement: the Id to wait for and read (the
+    /// batch's `:2` sub-statement).
+    pub(crate) async fn start(
+        &self,
+        request: ExecuteRequest,
+        search_path: Option<&str>,
+    ) -> Result<String> {
+        let Some(schema) = search_path.filter(|s| !s.is_empty()) else {
+            return Ok(self.api.execute_statement(request).await?);
+        };
+        let transaction = request.session_id.is_none();
+        let id = self
+            .api
+            .batch_execute_statement(BatchExecuteRequest {
+                sqls: vec![
+                    format!(
+                        "set search_path to {}",
+                        super::ingest::quote_identifier(schema)
+                    ),
+                    request.sql,
+                ],
+                database: request.database,
+                parameters: request.parameters,
+                session_id: request.session_id,
+                transaction,
+                statement_name: request.statement_name,
+                result_format: request.result_format,
+            })
+            .await?;
+        Ok(format!("{id}:2"))
+    }
+
     /// Runs a statement to its end and reads its whole result (metadata
     /// queries, schema discovery): the schema and every batch.
     pub(crate) async fn run_to_batches(
         &self,
         request: ExecuteRequest,
+        search_path: Option<&str>,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let format = request.result_format;
         let database = request
             .database
             .clone()
             .unwrap_or_else(|| self.settings.database.clone());
-        let id = self.api.execute_statement(request).await?;
+        let id = self.start(request, search_path).await?;
         let guard = CancelOnDrop {
             api: Some(Arc::clone(&self.api)),
             statement_id: id.clone(),
@@ -511,7 +554,11 @@ impl Gateway {
             return Err(GatewayError::ForeignTicket);
         }
         tracing::Span::current().record("statement_id", handle.statement_id.as_str());
-        match self.api.cancel_statement(&handle.statement_id).await {
+        match self
+            .api
+            .cancel_statement(parent_id(&handle.statement_id))
+            .await
+        {
             Ok(cancelled) => Ok(cancelled),
             // Cancelling an ended statement is refused by the Data API.
             Err(crate::dataapi::DataApiError::Validation { .. }) => Ok(false),

@@ -14,6 +14,15 @@ use crate::error::{GatewayError, Result};
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::Transaction;
 
+/// The caller's session options that decide where statements run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SessionTarget {
+    /// Database (the `catalog` option).
+    pub(crate) catalog: Option<String>,
+    /// Search path (the `schema` option).
+    pub(crate) schema: Option<String>,
+}
+
 /// `EndTransaction` actions (ActionEndTransactionRequest.EndTransaction).
 const COMMIT: i32 = 1;
 const ROLLBACK: i32 = 2;
@@ -26,7 +35,7 @@ impl Gateway {
         sql: String,
         transaction_id: Option<&[u8]>,
         principal: &Principal,
-        catalog: Option<&str>,
+        target: &SessionTarget,
     ) -> Result<Execution> {
         match transaction_id.filter(|t| !t.is_empty()) {
             Some(id) => {
@@ -36,13 +45,15 @@ impl Gateway {
                     parameters: Vec::new(),
                     database: None,
                     session_id: Some(transaction.session_id),
+                    search_path: target.schema.clone(),
                 })
             }
             None => Ok(Execution {
                 sql,
                 parameters: Vec::new(),
-                database: catalog.map(str::to_owned),
+                database: target.catalog.clone(),
                 session_id: None,
+                search_path: target.schema.clone(),
             }),
         }
     }

@@ -787,3 +787,113 @@ async fn list_flights_shows_the_callers_statements() {
     let batches = fetch(&mut client, mine).await;
     assert_eq!(strings(&batches[0], "m"), [marker]);
 }
+
+#[tokio::test]
+async fn the_schema_session_option_sets_the_search_path() {
+    use redshift_flight_sql::ticket::proto::{
+        SessionOptionValue, SetSessionOptionsRequest, session_option_value,
+    };
+    let stack = stack().await;
+    let mut client = stack.client().await;
+    let schema = unique("sp");
+    sql(&mut client, &format!("create schema {schema}")).await;
+    sql(
+        &mut client,
+        &format!("create table {schema}.only_here (v int)"),
+    )
+    .await;
+    sql(
+        &mut client,
+        &format!("insert into {schema}.only_here values (42)"),
+    )
+    .await;
+    let mut raw = arrow_flight::flight_service_client::FlightServiceClient::new(
+        tonic::transport::Endpoint::from_shared(stack.flight_url.clone())
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect"),
+    );
+    let request = SetSessionOptionsRequest {
+        session_options: [(
+            "schema".to_owned(),
+            SessionOptionValue {
+                option_value: Some(session_option_value::OptionValue::StringValue(
+                    schema.clone(),
+                )),
+            },
+        )]
+        .into(),
+    };
+    let mut action = tonic::Request::new(Action::new("SetSessionOptions", request.encode_to_vec()));
+    action
+        .metadata_mut()
+        .insert("authorization", "Bearer none".parse().expect("header"));
+    let response = raw.do_action(action).await.expect("set schema");
+    let cookie = response
+        .metadata()
+        .get("set-cookie")
+        .expect("cookie")
+        .to_str()
+        .expect("ascii");
+    let cookie = cookie.split(';').next().expect("cookie").to_owned();
+    let run = |sql: &str, cookie: Option<&str>| {
+        let mut r = tonic::Request::new(arrow_flight::FlightDescriptor::new_cmd(
+            arrow_flight::sql::ProstMessageExt::as_any(&arrow_flight::sql::CommandStatementQuery {
+                query: sql.to_owned(),
+                transaction_id: None,
+            })
+            .encode_to_vec(),
+        ));
+        if let Some(c) = cookie {
+            r.metadata_mut()
+                .insert("cookie", c.parse().expect("cookie"));
+        }
+        r
+    };
+    let err = raw
+        .get_flight_info(run("select v from only_here", None))
+        .await
+        .expect_err("not on the default path");
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    let info = raw
+        .get_flight_info(run("select v from only_here", Some(&cookie)))
+        .await
+        .expect("found through the search_path")
+        .into_inner();
+    let batch = one(&mut client, &info).await;
+    assert_eq!(batch.column(0).as_primitive::<Int32Type>().value(0), 42);
+    // Updates run with it too.
+    let mut update = tonic::Request::new(futures::stream::iter(vec![arrow_flight::FlightData {
+        flight_descriptor: Some(arrow_flight::FlightDescriptor::new_cmd(
+            arrow_flight::sql::ProstMessageExt::as_any(
+                &arrow_flight::sql::CommandStatementUpdate {
+                    query: "insert into only_here values (43)".to_owned(),
+                    transaction_id: None,
+                },
+            )
+            .encode_to_vec(),
+        )),
+        ..Default::default()
+    }]));
+    update
+        .metadata_mut()
+        .insert("cookie", cookie.parse().expect("cookie"));
+    let results: Vec<arrow_flight::PutResult> = raw
+        .do_put(update)
+        .await
+        .expect("update")
+        .into_inner()
+        .try_collect()
+        .await
+        .expect("results");
+    let count = arrow_flight::sql::DoPutUpdateResult::decode(results[0].app_metadata.as_ref())
+        .expect("count");
+    assert_eq!(count.record_count, 1);
+    let after = sql(
+        &mut client,
+        &format!("select count(*)::int4 n from {schema}.only_here"),
+    )
+    .await;
+    assert_eq!(after.column(0).as_primitive::<Int32Type>().value(0), 2);
+}
