@@ -36,6 +36,11 @@ pub struct QueryConfig {
     /// WaitTimeSeconds of each DescribeStatement long poll (0 polls with backoff instead).
     #[arg(long, env = "RSFS_LONG_POLL_SECONDS", default_value_t = 20)]
     pub long_poll_seconds: u8,
+    /// Reuse a finished statement for the same SQL, parameters, database and
+    /// principal for this many seconds, and run identical concurrent queries
+    /// once (0 = off: every query runs).
+    #[arg(long, env = "RSFS_REUSE_SECONDS", default_value_t = 0)]
+    pub reuse_seconds: u64,
 }
 
 impl Default for QueryConfig {
@@ -43,6 +48,7 @@ impl Default for QueryConfig {
         Self {
             result_format: ResultFormat::Csv,
             long_poll_seconds: 20,
+            reuse_seconds: 0,
         }
     }
 }

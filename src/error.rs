@@ -12,7 +12,7 @@ use crate::ticket::TicketError;
 const MAX_MESSAGE: usize = 2000;
 
 /// Everything that can go wrong serving a Flight SQL call.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GatewayError {
     /// The Data API refused or failed a call.
     #[error("{source}")]

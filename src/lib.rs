@@ -69,6 +69,7 @@ pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<
             database: config.target.database.clone(),
             result_format: config.query.result_format,
             wait,
+            reuse: Duration::from_secs(config.query.reuse_seconds),
         },
     );
     Ok(FlightSqlService::new(gateway))

@@ -21,7 +21,7 @@ pub enum ResultFormat {
 }
 
 /// A named statement parameter (`:name`), always sent as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SqlParameter {
     /// Parameter name, without the colon.
     pub name: String,

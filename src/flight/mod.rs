@@ -47,6 +47,8 @@ pub struct QuerySettings {
     pub result_format: ResultFormat,
     /// How statements are waited for.
     pub wait: WaitPolicy,
+    /// How long a finished statement is reused for an identical query (zero: never).
+    pub reuse: Duration,
 }
 
 /// Everything an RPC needs, cheap to clone.
@@ -67,6 +69,9 @@ pub struct Gateway {
     bound_rows: moka::future::Cache<Vec<u8>, Arc<Vec<crate::ticket::proto::ParameterRow>>>,
     /// Result pages all DoGets may hold at once beyond what they stream.
     page_permits: Arc<tokio::sync::Semaphore>,
+    /// Finished statements by what ran them, when reuse is on; concurrent
+    /// identical queries wait for one execution.
+    reuse: Option<moka::future::Cache<statement::ReuseKey, statement::Finished>>,
 }
 
 impl Gateway {
@@ -78,6 +83,12 @@ impl Gateway {
         cache: ResultsCache,
         settings: QuerySettings,
     ) -> Self {
+        let reuse = (!settings.reuse.is_zero()).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(settings.reuse)
+                .build()
+        });
         Self {
             api,
             signer,
@@ -97,6 +108,7 @@ impl Gateway {
                 .time_to_live(Duration::from_secs(600))
                 .build(),
             page_permits: Arc::new(tokio::sync::Semaphore::new(PAGES_IN_FLIGHT)),
+            reuse,
         }
     }
 }

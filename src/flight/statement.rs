@@ -101,6 +101,23 @@ pub(crate) fn parent_id(id: &str) -> &str {
     id.split_once(':').map_or(id, |(parent, _)| parent)
 }
 
+/// What makes two executions the same statement (for reuse).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ReuseKey {
+    principal: String,
+    database: String,
+    search_path: String,
+    sql: String,
+    parameters: Vec<SqlParameter>,
+}
+
+/// A statement that ran to its successful end.
+#[derive(Debug, Clone)]
+pub(crate) struct Finished {
+    handle: StatementHandle,
+    description: StatementDescription,
+}
+
 /// The StatementName that marks a principal's statements, for ListFlights.
 pub(crate) fn statement_name(principal: &Principal) -> String {
     format!("rsfs:{}:", principal.0)
@@ -152,6 +169,33 @@ impl Gateway {
         descriptor: FlightDescriptor,
         principal: &Principal,
     ) -> Result<FlightInfo> {
+        let (handle, description) = match (&self.reuse, &execution.session_id) {
+            // Statements of a transaction see its uncommitted state: never shared.
+            (Some(reuse), None) => {
+                let key = ReuseKey {
+                    principal: principal.0.clone(),
+                    database: execution.database.clone().unwrap_or_default(),
+                    search_path: execution.search_path.clone().unwrap_or_default(),
+                    sql: execution.sql.clone(),
+                    parameters: execution.parameters.clone(),
+                };
+                let finished = reuse
+                    .try_get_with(key, self.run_statement(execution, principal))
+                    .await
+                    .map_err(|e| (*e).clone())?;
+                (finished.handle, finished.description)
+            }
+            _ => {
+                let finished = self.run_statement(execution, principal).await?;
+                (finished.handle, finished.description)
+            }
+        };
+        self.finished_flight_info(handle, &description, descriptor)
+            .await
+    }
+
+    /// Runs a statement to its successful end.
+    async fn run_statement(&self, execution: Execution, principal: &Principal) -> Result<Finished> {
         let handle = self.submit(execution, principal).await?;
         let guard = CancelOnDrop {
             api: Some(Arc::clone(&self.api)),
@@ -160,8 +204,11 @@ impl Gateway {
         let description =
             wait_for_statement(&*self.api, &handle.statement_id, self.settings.wait).await?;
         guard.disarm();
-        self.finished_flight_info(handle, &description, descriptor)
-            .await
+        ensure_finished(&handle.statement_id, &description)?;
+        Ok(Finished {
+            handle,
+            description,
+        })
     }
 
     /// ExecuteStatement, or with a search path a BatchExecuteStatement of

@@ -115,6 +115,8 @@ pub(crate) struct StackOptions {
     /// `(user, password)` pairs: turns `--auth basic` on.
     pub(crate) users: Vec<(&'static str, &'static str)>,
     pub(crate) result_format: redshift_flight_sql::dataapi::ResultFormat,
+    /// `--reuse-seconds`.
+    pub(crate) reuse_seconds: u64,
 }
 
 /// Starts an emulator and a gateway on free ports.
@@ -159,6 +161,7 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
         },
         query: QueryConfig {
             result_format: options.result_format,
+            reuse_seconds: options.reuse_seconds,
             ..QueryConfig::default()
         },
     };

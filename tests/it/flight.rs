@@ -566,3 +566,39 @@ async fn a_client_that_goes_away_during_get_flight_info_cancels_the_statement() 
         .expect("describe");
     assert_eq!(d.status(), Some(&StatusString::Aborted));
 }
+
+#[tokio::test]
+async fn identical_queries_share_one_execution_when_reuse_is_on() {
+    let executes = |calls: &std::collections::BTreeMap<String, u64>| {
+        calls.get("ExecuteStatement").copied().unwrap_or(0)
+    };
+    let sql = format!(
+        "select pg_sleep(0.5), '{}'::varchar(40) tag",
+        crate::common::unique("same")
+    );
+    let stack = stack_with(StackOptions {
+        reuse_seconds: 60,
+        ..StackOptions::default()
+    })
+    .await;
+    let (mut a, mut b) = (stack.client().await, stack.client().await);
+    let before = executes(&stack.data_api_calls().await);
+    // Two dashboards fire the same query at once: one Data API execution.
+    let (x, y) = tokio::join!(query(&mut a, &sql), query(&mut b, &sql));
+    assert_eq!(x.1, y.1);
+    assert_eq!(executes(&stack.data_api_calls().await) - before, 1);
+    // Within the reuse time, the finished statement is reused.
+    query(&mut a, &sql).await;
+    assert_eq!(executes(&stack.data_api_calls().await) - before, 1);
+    // Another text runs.
+    query(&mut a, "select 2 as two").await;
+    assert_eq!(executes(&stack.data_api_calls().await) - before, 2);
+
+    // Off by default: every query runs.
+    let plain = crate::common::stack().await;
+    let mut c = plain.client().await;
+    let before = executes(&plain.data_api_calls().await);
+    query(&mut c, "select 3 as three").await;
+    query(&mut c, "select 3 as three").await;
+    assert_eq!(executes(&plain.data_api_calls().await) - before, 2);
+}
