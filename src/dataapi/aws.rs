@@ -18,6 +18,18 @@ use super::{
     Value,
 };
 
+/// Sets the identity members of the target (cluster or workgroup, DbUser,
+/// SecretArn) on any request builder: every operation takes the same four.
+macro_rules! with_target {
+    ($builder:expr, $target:expr) => {
+        $builder
+            .set_cluster_identifier($target.cluster_identifier.clone())
+            .set_workgroup_name($target.workgroup_name.clone())
+            .set_db_user($target.db_user.clone())
+            .set_secret_arn($target.secret_arn.clone())
+    };
+}
+
 /// Where statements run: a provisioned cluster or a Serverless workgroup.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DataApiTarget {
@@ -264,11 +276,7 @@ impl DataApi for AwsDataApi {
             call = call.session_id(session);
         } else {
             let t = &self.target;
-            call = call
-                .set_cluster_identifier(t.cluster_identifier.clone())
-                .set_workgroup_name(t.workgroup_name.clone())
-                .set_db_user(t.db_user.clone())
-                .set_secret_arn(t.secret_arn.clone())
+            call = with_target!(call, t)
                 .database(request.database.unwrap_or_else(|| t.database.clone()));
         }
         call = call.set_session_keep_alive_seconds(request.session_keep_alive_seconds);
@@ -410,11 +418,7 @@ impl DataApi for AwsDataApi {
             call = call.session_id(session);
         } else {
             let t = &self.target;
-            call = call
-                .set_cluster_identifier(t.cluster_identifier.clone())
-                .set_workgroup_name(t.workgroup_name.clone())
-                .set_db_user(t.db_user.clone())
-                .set_secret_arn(t.secret_arn.clone())
+            call = with_target!(call, t)
                 .database(request.database.unwrap_or_else(|| t.database.clone()));
         }
         if request.result_format == ResultFormat::Csv {
@@ -434,13 +438,7 @@ impl DataApi for AwsDataApi {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self
-                .client
-                .list_databases()
-                .set_cluster_identifier(t.cluster_identifier.clone())
-                .set_workgroup_name(t.workgroup_name.clone())
-                .set_db_user(t.db_user.clone())
-                .set_secret_arn(t.secret_arn.clone())
+            let page = with_target!(self.client.list_databases(), t)
                 .database(&t.database)
                 .set_next_token(token)
                 .send()
@@ -463,13 +461,7 @@ impl DataApi for AwsDataApi {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self
-                .client
-                .list_schemas()
-                .set_cluster_identifier(t.cluster_identifier.clone())
-                .set_workgroup_name(t.workgroup_name.clone())
-                .set_db_user(t.db_user.clone())
-                .set_secret_arn(t.secret_arn.clone())
+            let page = with_target!(self.client.list_schemas(), t)
                 .database(database)
                 .connected_database(&t.database)
                 .set_schema_pattern(pattern.map(str::to_owned))
@@ -495,13 +487,7 @@ impl DataApi for AwsDataApi {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self
-                .client
-                .list_tables()
-                .set_cluster_identifier(t.cluster_identifier.clone())
-                .set_workgroup_name(t.workgroup_name.clone())
-                .set_db_user(t.db_user.clone())
-                .set_secret_arn(t.secret_arn.clone())
+            let page = with_target!(self.client.list_tables(), t)
                 .database(database)
                 .connected_database(&t.database)
                 .set_schema_pattern(schema_pattern.map(str::to_owned))
@@ -537,13 +523,7 @@ impl DataApi for AwsDataApi {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self
-                .client
-                .describe_table()
-                .set_cluster_identifier(t.cluster_identifier.clone())
-                .set_workgroup_name(t.workgroup_name.clone())
-                .set_db_user(t.db_user.clone())
-                .set_secret_arn(t.secret_arn.clone())
+            let page = with_target!(self.client.describe_table(), t)
                 .database(database)
                 .connected_database(&t.database)
                 .set_schema(schema.map(str::to_owned))
