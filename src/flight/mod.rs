@@ -138,6 +138,20 @@ impl FlightSqlService {
         }
     }
 
+    /// The start of every RPC but Handshake: its span, the authenticated
+    /// principal (recorded in the span) and the caller's session target.
+    fn begin<T>(
+        &self,
+        rpc: &'static str,
+        request: &Request<T>,
+    ) -> Result<(tracing::Span, Principal, transaction::SessionTarget), Status> {
+        let span = rpc_span(rpc);
+        let principal = self.authorize(request)?;
+        span.record("principal", principal.0.as_str());
+        let target = self.catalog(request, &principal);
+        Ok((span, principal, target))
+    }
+
     fn authorize<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
         self.gateway
             .auth
@@ -242,9 +256,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Criteria>,
     ) -> Result<Response<Self::ListFlightsStream>, Status> {
-        let span = rpc_span("ListFlights");
-        let principal = self.authorize(&request)?;
-        span.record("principal", principal.0.as_str());
+        let (span, principal, _) = self.begin("ListFlights", &request)?;
         let infos = self
             .gateway
             .list_flights(&principal)
@@ -260,10 +272,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let span = rpc_span("GetFlightInfo");
-        let principal = self.authorize(&request)?;
-        span.record("principal", principal.0.as_str());
-        let catalog = self.catalog(&request, &principal);
+        let (span, principal, catalog) = self.begin("GetFlightInfo", &request)?;
         let descriptor = request.into_inner();
         let gateway = self.gateway.clone();
         async move {
@@ -312,10 +321,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<PollInfo>, Status> {
-        let span = rpc_span("PollFlightInfo");
-        let principal = self.authorize(&request)?;
-        span.record("principal", principal.0.as_str());
-        let catalog = self.catalog(&request, &principal);
+        let (span, principal, catalog) = self.begin("PollFlightInfo", &request)?;
         let descriptor = request.into_inner();
         let gateway = self.gateway.clone();
         async move {
@@ -352,10 +358,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<SchemaResult>, Status> {
-        let span = rpc_span("GetSchema");
-        let principal = self.authorize(&request)?;
-        span.record("principal", principal.0.as_str());
-        let catalog = self.catalog(&request, &principal);
+        let (span, principal, catalog) = self.begin("GetSchema", &request)?;
         let descriptor = request.into_inner();
         let gateway = self.gateway.clone();
         async move {
@@ -395,9 +398,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        let span = rpc_span("DoGet");
-        let principal = self.authorize(&request)?;
-        span.record("principal", principal.0.as_str());
+        let (span, principal, _) = self.begin("DoGet", &request)?;
         let ticket = request.into_inner();
         let gateway = self.gateway.clone();
         let stream = async move {
@@ -427,10 +428,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoPutStream>, Status> {
-        let span = rpc_span("DoPut");
-        let principal = self.authorize(&request)?;
-        span.record("principal", principal.0.as_str());
-        let catalog = self.catalog(&request, &principal);
+        let (span, principal, catalog) = self.begin("DoPut", &request)?;
         let gateway = self.gateway.clone();
         let mut input = request.into_inner();
         let metadata = async move {
@@ -522,10 +520,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Action>,
     ) -> Result<Response<Self::DoActionStream>, Status> {
-        let span = rpc_span("DoAction");
-        let principal = self.authorize(&request)?;
-        span.record("principal", principal.0.as_str());
-        let catalog = self.catalog(&request, &principal);
+        let (span, principal, catalog) = self.begin("DoAction", &request)?;
         let session = self.gateway.session_options(request.metadata(), &principal);
         let action = request.into_inner();
         span.record("command", action.r#type.as_str());
