@@ -222,6 +222,24 @@ fn parameters(
         .map(Some)
 }
 
+/// Follows NextToken to the last page, collecting each page's items.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, DataApiError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), DataApiError>>,
+{
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token).await?;
+        out.extend(items);
+        token = next;
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
 fn status(s: Option<&StatusString>) -> Result<StatementStatus, DataApiError> {
     Ok(match s {
         Some(StatusString::Submitted) => StatementStatus::Submitted,
@@ -435,21 +453,16 @@ impl DataApi for AwsDataApi {
 
     async fn list_databases(&self) -> Result<Vec<String>, DataApiError> {
         let t = &self.target;
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        all_pages(|token| async move {
             let page = with_target!(self.client.list_databases(), t)
                 .database(&t.database)
                 .set_next_token(token)
                 .send()
                 .await
                 .map_err(classify)?;
-            out.extend(page.databases.unwrap_or_default());
-            token = page.next_token;
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((page.databases.unwrap_or_default(), page.next_token))
+        })
+        .await
     }
 
     async fn list_schemas(
@@ -458,9 +471,7 @@ impl DataApi for AwsDataApi {
         pattern: Option<&str>,
     ) -> Result<Vec<String>, DataApiError> {
         let t = &self.target;
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        all_pages(|token| async move {
             let page = with_target!(self.client.list_schemas(), t)
                 .database(database)
                 .connected_database(&t.database)
@@ -469,12 +480,9 @@ impl DataApi for AwsDataApi {
                 .send()
                 .await
                 .map_err(classify)?;
-            out.extend(page.schemas.unwrap_or_default());
-            token = page.next_token;
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((page.schemas.unwrap_or_default(), page.next_token))
+        })
+        .await
     }
 
     async fn list_tables(
@@ -484,9 +492,7 @@ impl DataApi for AwsDataApi {
         table_pattern: Option<&str>,
     ) -> Result<Vec<TableMember>, DataApiError> {
         let t = &self.target;
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        all_pages(|token| async move {
             let page = with_target!(self.client.list_tables(), t)
                 .database(database)
                 .connected_database(&t.database)
@@ -496,21 +502,19 @@ impl DataApi for AwsDataApi {
                 .send()
                 .await
                 .map_err(classify)?;
-            out.extend(
-                page.tables
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|m| TableMember {
-                        schema: m.schema.unwrap_or_default(),
-                        name: m.name.unwrap_or_default(),
-                        table_type: m.r#type.unwrap_or_default(),
-                    }),
-            );
-            token = page.next_token;
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            let tables = page
+                .tables
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| TableMember {
+                    schema: m.schema.unwrap_or_default(),
+                    name: m.name.unwrap_or_default(),
+                    table_type: m.r#type.unwrap_or_default(),
+                })
+                .collect();
+            Ok((tables, page.next_token))
+        })
+        .await
     }
 
     async fn describe_table(
@@ -520,9 +524,7 @@ impl DataApi for AwsDataApi {
         table: Option<&str>,
     ) -> Result<Vec<ColumnMetadata>, DataApiError> {
         let t = &self.target;
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        all_pages(|token| async move {
             let page = with_target!(self.client.describe_table(), t)
                 .database(database)
                 .connected_database(&t.database)
@@ -532,12 +534,15 @@ impl DataApi for AwsDataApi {
                 .send()
                 .await
                 .map_err(classify)?;
-            out.extend(page.column_list.unwrap_or_default().into_iter().map(column));
-            token = page.next_token;
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            let columns = page
+                .column_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(column)
+                .collect();
+            Ok((columns, page.next_token))
+        })
+        .await
     }
 
     async fn list_statements(
