@@ -287,7 +287,7 @@ impl Gateway {
 
     /// The schema a query returns, without running it for its rows: the query
     /// wrapped as `select * from (…) limit 0`, parameters NULL. Cached.
-    async fn query_schema(
+    pub(crate) async fn query_schema(
         &self,
         sql: &str,
         parameters: &Parameters,

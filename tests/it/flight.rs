@@ -319,6 +319,30 @@ async fn get_schema_returns_the_query_schema() {
     let schema = arrow::datatypes::Schema::try_from(&result).expect("decode");
     assert_eq!(schema.field(0).data_type(), &DataType::Int64);
     assert_eq!(schema.field(1).name(), "b");
+    // GetSchema does not run statements: DDL leaves nothing behind.
+    let table = crate::common::unique("never");
+    let result = raw
+        .get_schema(statement_descriptor(&format!(
+            "create table {table} (a int)"
+        )))
+        .await
+        .expect("schema of ddl")
+        .into_inner();
+    assert!(
+        arrow::datatypes::Schema::try_from(&result)
+            .expect("decode")
+            .fields()
+            .is_empty()
+    );
+    let mut client = stack.client().await;
+    let (_, batches) = query(
+        &mut client,
+        &format!(
+            "select count(*)::int4 n from information_schema.tables where table_name = '{table}'"
+        ),
+    )
+    .await;
+    assert_eq!(batches[0].column(0).as_primitive::<Int32Type>().value(0), 0);
 }
 
 fn statement_descriptor(sql: &str) -> FlightDescriptor {
