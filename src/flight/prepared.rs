@@ -287,7 +287,7 @@ impl Gateway {
 
     /// The schema a query returns, without running it for its rows: the query
     /// wrapped as `select * from (…) limit 0`, parameters NULL. Cached.
-    pub(crate) async fn query_schema(
+    async fn query_schema(
         &self,
         sql: &str,
         parameters: &Parameters,

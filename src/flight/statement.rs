@@ -325,9 +325,9 @@ impl Gateway {
             .ok_or_else(|| GatewayError::InvalidArgument("no parameter rows were bound".to_owned()))
     }
 
-    /// GetSchema(CommandStatementQuery): the schema a query returns, found
-    /// as for a prepared statement (wrapped in `limit 0`, cached) — nothing
-    /// runs for its rows, and DDL/DML (empty schema) do not run at all.
+    /// GetSchema(CommandStatementQuery): the schema a query returns. A query
+    /// runs (its exact result schema; the first page is cached like any
+    /// other), DDL/DML answer an empty schema and do not run at all.
     pub(crate) async fn statement_schema(
         &self,
         execution: Execution,
@@ -336,9 +336,12 @@ impl Gateway {
         if !super::prepared::is_query(&execution.sql) {
             return Ok(Arc::new(Schema::empty()));
         }
-        let parameters = super::prepared::Parameters::parse(&execution.sql)?;
-        self.query_schema(&execution.sql, &parameters, &execution, principal)
-            .await
+        let info = self
+            .statement_flight_info(execution, FlightDescriptor::default(), principal)
+            .await?;
+        info.try_decode_schema()
+            .map(Arc::new)
+            .map_err(|e| GatewayError::Internal(format!("decoding our own schema: {e}")))
     }
 
     /// The FlightInfo of an ended statement (an error if it failed or was cancelled).
