@@ -13,7 +13,6 @@ pub mod emulator;
 pub mod error;
 pub mod flight;
 pub mod local;
-pub mod sqltext;
 pub mod telemetry;
 pub mod ticket;
 

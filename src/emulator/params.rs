@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::sqltext::{PlaceholderKind, placeholders};
+use redshift_sqltext::{PlaceholderKind, placeholders};
 
 /// SQL rewritten for PostgreSQL and the parameter name behind each `$n`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,6 +18,7 @@ use super::Gateway;
 use super::statement::Execution;
 use crate::auth::Principal;
 use crate::error::{GatewayError, Result};
+use redshift_sqltext::{quote_identifier, quote_literal};
 
 /// Largest SQL text one INSERT may have (the Data API's limit is 100 KB).
 const MAX_STATEMENT_BYTES: usize = 96 * 1024;
@@ -28,27 +29,6 @@ const NOT_EXIST_FAIL: i32 = 2;
 const EXISTS_FAIL: i32 = 1;
 const EXISTS_APPEND: i32 = 2;
 const EXISTS_REPLACE: i32 = 3;
-
-/// A quoted identifier.
-pub(crate) fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// A string literal that reads the same on Redshift and PostgreSQL.
-pub(crate) fn quote_literal(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    let mut first = true;
-    for part in value.split('\\') {
-        if !first {
-            out.push_str("' || chr(92) || '");
-        }
-        first = false;
-        out.push_str(&part.replace('\'', "''"));
-    }
-    out.push('\'');
-    out
-}
 
 fn column_type(data_type: &DataType) -> Result<String> {
     Ok(match data_type {
@@ -289,16 +269,6 @@ mod tests {
     use arrow_flight::sql::TableDefinitionOptions;
 
     use super::*;
-
-    #[test]
-    fn literals_are_exact_and_cannot_break_out() {
-        assert_eq!(quote_literal("it's"), "'it''s'");
-        assert_eq!(
-            quote_literal("a\\'); drop table t; --"),
-            "'a' || chr(92) || '''); drop table t; --'"
-        );
-        assert_eq!(quote_identifier("we\"ird"), "\"we\"\"ird\"");
-    }
 
     #[test]
     fn plans_create_and_chunks_inserts() {

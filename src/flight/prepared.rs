@@ -24,7 +24,7 @@ use super::statement::{Execution, ensure_finished};
 use crate::auth::Principal;
 use crate::dataapi::{BatchExecuteRequest, ExecuteRequest, SqlParameter, wait_for_statement};
 use crate::error::{GatewayError, Result};
-use crate::sqltext::{PlaceholderKind, placeholders};
+use redshift_sqltext::{PlaceholderKind, is_query, placeholders};
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::{ParameterRow, ParameterValue, PreparedStatement, parameter_value};
 
@@ -143,35 +143,6 @@ impl Parameters {
         self.bind(sql, &row, "")
             .map(|(s, _)| s)
             .unwrap_or_else(|_| sql.to_owned())
-    }
-}
-
-/// Whether a statement returns rows (by its first keyword).
-pub(crate) fn is_query(sql: &str) -> bool {
-    let trimmed = strip_comments(sql);
-    let keyword: String = trimmed
-        .trim_start_matches('(')
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_alphabetic)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    matches!(
-        keyword.as_str(),
-        "select" | "with" | "values" | "table" | "show" | "explain"
-    )
-}
-
-fn strip_comments(sql: &str) -> &str {
-    let mut s = sql.trim_start();
-    loop {
-        if let Some(rest) = s.strip_prefix("--") {
-            s = rest.find('\n').map_or("", |i| &rest[i + 1..]).trim_start();
-        } else if let Some(rest) = s.strip_prefix("/*") {
-            s = rest.find("*/").map_or("", |i| &rest[i + 2..]).trim_start();
-        } else {
-            return s;
-        }
     }
 }
 
@@ -507,7 +478,7 @@ impl Gateway {
                 0,
                 format!(
                     "set search_path to {}",
-                    super::ingest::quote_identifier(schema)
+                    redshift_sqltext::quote_identifier(schema)
                 ),
             );
         }
@@ -657,14 +628,5 @@ mod tests {
         let rows = rows_of(&[batch]).expect("rows");
         assert_eq!(rows[0].values[0], null());
         assert_eq!(rows[0].values[1], text("5"));
-    }
-
-    #[test]
-    fn query_or_update() {
-        assert!(is_query("  -- hi\n /* x */ SELECT 1"));
-        assert!(is_query("(select 1)"));
-        assert!(is_query("with a as (select 1) select * from a"));
-        assert!(!is_query("insert into t values (1)"));
-        assert!(!is_query("create table t (a int)"));
     }
 }

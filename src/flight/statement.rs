@@ -229,7 +229,7 @@ impl Gateway {
                 sqls: vec![
                     format!(
                         "set search_path to {}",
-                        super::ingest::quote_identifier(schema)
+                        redshift_sqltext::quote_identifier(schema)
                     ),
                     request.sql,
                 ],
@@ -333,7 +333,7 @@ impl Gateway {
         execution: Execution,
         principal: &Principal,
     ) -> Result<SchemaRef> {
-        if !super::prepared::is_query(&execution.sql) {
+        if !redshift_sqltext::is_query(&execution.sql) {
             return Ok(Arc::new(Schema::empty()));
         }
         let info = self

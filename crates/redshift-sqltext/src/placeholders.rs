@@ -1,4 +1,4 @@
-//! SQL text scanning: finds parameter placeholders (`?`, `$1`, `:name`)
+//! Parameter placeholders: finds them (`?`, `$1`, `:name`)
 //! outside string literals (`'…'`, `E'…'`, `$tag$…$tag$`), quoted
 //! identifiers, comments and `::` casts.
 
