@@ -9,52 +9,8 @@ use std::time::Duration;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
+use crate::config::CacheConfig;
 use crate::convert::PageConverter;
-
-/// Cache settings (flags and `RSFS_CACHE_*` variables).
-#[derive(Debug, Clone, clap::Args)]
-pub struct CacheConfig {
-    /// Bytes of Arrow data the cache may hold (default: a quarter of memory, at most 4 GiB).
-    #[arg(long = "cache-bytes", env = "RSFS_CACHE_BYTES")]
-    pub cache_bytes: Option<u64>,
-    /// Seconds a result stays cached (the Data API keeps results 24 h).
-    #[arg(
-        long = "cache-ttl-seconds",
-        env = "RSFS_CACHE_TTL_SECONDS",
-        default_value_t = 3600
-    )]
-    pub cache_ttl_seconds: u64,
-}
-
-impl Default for CacheConfig {
-    fn default() -> Self {
-        Self {
-            cache_bytes: None,
-            cache_ttl_seconds: 3600,
-        }
-    }
-}
-
-fn total_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kb: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
-impl CacheConfig {
-    /// The capacity in bytes.
-    pub fn capacity(&self) -> u64 {
-        self.cache_bytes
-            .unwrap_or_else(|| total_memory().map_or(512 << 20, |m| (m / 4).min(4 << 30)))
-    }
-}
 
 /// Who may read a cached result: the statement and the principal that ran it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -116,7 +72,7 @@ impl ResultsCache {
             .weigher(|_k: &CacheKey, v: &Arc<CachedResult>| {
                 u32::try_from(v.bytes()).unwrap_or(u32::MAX)
             })
-            .time_to_live(Duration::from_secs(config.cache_ttl_seconds.max(1)))
+            .time_to_live(config.cache_ttl.get().max(Duration::from_secs(1)))
             .build();
         Self {
             inner,
@@ -183,8 +139,8 @@ mod tests {
     #[test]
     fn recording_budget_is_an_eighth_of_the_capacity() {
         let cache = ResultsCache::new(&CacheConfig {
-            cache_bytes: Some(800),
-            cache_ttl_seconds: 60,
+            cache_bytes: Some(crate::config::ByteSize(800)),
+            cache_ttl: crate::config::HumanDuration::secs(60),
         });
         assert!(cache.reserve_recording(60));
         assert!(cache.reserve_recording(40));

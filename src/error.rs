@@ -1,15 +1,22 @@
 //! The gateway's errors and the one place they become gRPC statuses: the
-//! right code for each, Redshift's own message, a retry hint where a retry helps.
+//! right code for each, Redshift's own message, a retry hint where a retry
+//! helps, and the log level that fits whose fault it is.
+
+use std::sync::Arc;
 
 use tonic::{Code, Status};
 
 use crate::auth::AuthError;
 use crate::convert::ConvertError;
-use crate::dataapi::DataApiError;
+use crate::dataapi::{DataApiError, DataApiErrorKind};
 use crate::ticket::TicketError;
 
 /// Longest message sent back to a client.
 const MAX_MESSAGE: usize = 2000;
+
+/// A source error that can be shared by the clones of one failure (results
+/// of identical concurrent queries share their error).
+pub type SharedSource = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong serving a Flight SQL call.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -17,7 +24,7 @@ pub enum GatewayError {
     /// The Data API refused or failed a call.
     #[error("{source}")]
     DataApi {
-        /// What the Data API said.
+        /// What the Data API said, and about which call.
         #[from]
         source: DataApiError,
     },
@@ -44,9 +51,17 @@ pub enum GatewayError {
     /// Authentication failed.
     #[error("{0}")]
     Auth(#[from] AuthError),
-    /// A request the client got wrong (missing fields, undecodable command).
+    /// A request the client got wrong (missing fields, bad values).
     #[error("{0}")]
     InvalidArgument(String),
+    /// Bytes from the client that do not decode as the message they must be.
+    #[error("{what} does not decode: {source}")]
+    Decode {
+        /// What was being decoded (`the command`, `CancelFlightInfoRequest`, …).
+        what: &'static str,
+        /// The decoder's error.
+        source: prost::DecodeError,
+    },
     /// A Flight SQL command or action this server does not implement.
     #[error("{0} is not implemented")]
     Unimplemented(String),
@@ -58,9 +73,35 @@ pub enum GatewayError {
         /// The bad value.
         source: ConvertError,
     },
+    /// Building or encoding an answer failed (a server-side defect).
+    #[error("{what}: {source}")]
+    Encode {
+        /// What was being built (`a FlightInfo schema`, `GetTables`, …).
+        what: &'static str,
+        /// The encoder's error.
+        source: SharedSource,
+    },
     /// Anything else that is the server's fault.
     #[error("{0}")]
     Internal(String),
+}
+
+impl GatewayError {
+    /// An [`GatewayError::Encode`] of `what` from any error.
+    pub fn encode(
+        what: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Encode {
+            what,
+            source: Arc::new(source),
+        }
+    }
+
+    /// A [`GatewayError::Decode`] of `what`.
+    pub fn decode(what: &'static str, source: prost::DecodeError) -> Self {
+        Self::Decode { what, source }
+    }
 }
 
 fn truncate(mut message: String) -> String {
@@ -82,46 +123,66 @@ fn with_retry_hint(mut status: Status, millis: u64) -> Status {
     status
 }
 
+/// The status of a Data API failure. A user's mistake keeps the service's
+/// message as it is; a failure on the server side also names the call.
+fn data_api_status(source: &DataApiError, message: String) -> Status {
+    let context = source.context();
+    match source.kind {
+        DataApiErrorKind::Validation => Status::invalid_argument(message),
+        DataApiErrorKind::NotFound => Status::not_found(message),
+        DataApiErrorKind::Throttled => {
+            tracing::info!(error = %message, call = %context, "Data API throttled");
+            with_retry_hint(
+                Status::unavailable(format!("Data API throttled: {message}")),
+                1000,
+            )
+        }
+        DataApiErrorKind::QuotaExceeded => {
+            tracing::info!(error = %message, call = %context, "Data API quota exceeded");
+            with_retry_hint(Status::resource_exhausted(message), 1000)
+        }
+        DataApiErrorKind::Unauthenticated => {
+            tracing::warn!(error = %message, call = %context, "Data API refused the gateway's credentials");
+            Status::unauthenticated(message)
+        }
+        DataApiErrorKind::PermissionDenied => Status::permission_denied(message),
+        DataApiErrorKind::Unavailable => {
+            tracing::warn!(error = %message, call = %context, "Data API unavailable");
+            with_retry_hint(Status::unavailable(format!("{context}: {message}")), 500)
+        }
+        DataApiErrorKind::Protocol => {
+            tracing::error!(error = %message, call = %context, "unexpected Data API response");
+            Status::internal(format!("{context}: {message}"))
+        }
+    }
+}
+
 impl From<GatewayError> for Status {
     fn from(e: GatewayError) -> Self {
         let message = truncate(e.to_string());
         match e {
-            GatewayError::DataApi { source } => match source {
-                DataApiError::Validation { .. } => Status::invalid_argument(message),
-                DataApiError::NotFound { .. } => Status::not_found(message),
-                DataApiError::Throttled { .. } => with_retry_hint(
-                    Status::unavailable(format!("Data API throttled: {message}")),
-                    1000,
-                ),
-                DataApiError::QuotaExceeded { .. } => {
-                    with_retry_hint(Status::resource_exhausted(message), 1000)
-                }
-                DataApiError::Unauthenticated { .. } => Status::unauthenticated(message),
-                DataApiError::PermissionDenied { .. } => Status::permission_denied(message),
-                DataApiError::Unavailable { .. } => {
-                    tracing::warn!(error = %message, "Data API unavailable");
-                    with_retry_hint(Status::unavailable(message), 500)
-                }
-                DataApiError::Protocol { .. } => {
-                    tracing::error!(error = %message, "unexpected Data API response");
-                    Status::internal(message)
-                }
-            },
+            GatewayError::DataApi { source } => data_api_status(&source, message),
             GatewayError::StatementFailed { .. } => Status::invalid_argument(message),
             GatewayError::StatementAborted { .. } => Status::cancelled(message),
             GatewayError::Ticket(TicketError::BadSignature) | GatewayError::ForeignTicket => {
                 tracing::warn!(error = %message, "refused a ticket");
                 Status::permission_denied(message)
             }
-            GatewayError::Ticket(_) | GatewayError::InvalidArgument(_) => {
-                Status::invalid_argument(message)
-            }
+            GatewayError::Ticket(
+                TicketError::Malformed(_)
+                | TicketError::UnsupportedVersion(_)
+                | TicketError::WrongKind(_),
+            )
+            | GatewayError::InvalidArgument(_)
+            | GatewayError::Decode { .. } => Status::invalid_argument(message),
             GatewayError::Auth(AuthError::Malformed(_)) => Status::invalid_argument(message),
             GatewayError::Auth(
                 AuthError::Missing | AuthError::BadCredentials | AuthError::BadToken,
             ) => Status::unauthenticated(message),
             GatewayError::Unimplemented(_) => Status::new(Code::Unimplemented, message),
-            GatewayError::Convert { .. } | GatewayError::Internal(_) => {
+            GatewayError::Convert { .. }
+            | GatewayError::Encode { .. }
+            | GatewayError::Internal(_) => {
                 tracing::error!(error = %message, "internal error");
                 Status::internal(message)
             }
@@ -135,6 +196,7 @@ pub type Result<T, E = GatewayError> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataapi::Operation;
 
     #[test]
     fn codes() {
@@ -145,9 +207,11 @@ mod tests {
         let s = Status::from(failed);
         assert_eq!(s.code(), Code::InvalidArgument);
         assert_eq!(s.message(), "ERROR: relation \"t\" does not exist");
-        let s = Status::from(GatewayError::from(DataApiError::Throttled {
-            message: "Rate exceeded".into(),
-        }));
+        let s = Status::from(GatewayError::from(DataApiError::new(
+            DataApiErrorKind::Throttled,
+            Operation::ExecuteStatement,
+            "Rate exceeded",
+        )));
         assert_eq!(s.code(), Code::Unavailable);
         assert!(s.metadata().get("retry-after-ms").is_some());
         assert_eq!(
@@ -167,5 +231,39 @@ mod tests {
         );
         let long = Status::from(GatewayError::InvalidArgument("é".repeat(3000)));
         assert!(long.message().len() <= MAX_MESSAGE + 3);
+    }
+
+    #[test]
+    fn server_side_data_api_failures_name_the_call() {
+        let e = DataApiError::new(
+            DataApiErrorKind::Unavailable,
+            Operation::GetStatementResultV2,
+            "connection reset",
+        )
+        .for_statement("s-1");
+        let s = Status::from(GatewayError::from(e));
+        assert_eq!(s.code(), Code::Unavailable);
+        assert_eq!(
+            s.message(),
+            "GetStatementResultV2 of statement s-1: connection reset"
+        );
+        let e = DataApiError::new(
+            DataApiErrorKind::Validation,
+            Operation::ExecuteStatement,
+            "SQL is too long",
+        );
+        assert_eq!(
+            Status::from(GatewayError::from(e)).message(),
+            "SQL is too long"
+        );
+    }
+
+    #[test]
+    fn undecodable_bytes_are_the_clients_mistake() {
+        use prost::Message as _;
+        let err = prost_types::Any::decode(&b"\xff\xff"[..]).expect_err("garbage");
+        let s = Status::from(GatewayError::decode("the command", err));
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert!(s.message().starts_with("the command does not decode"));
     }
 }

@@ -13,11 +13,11 @@ pub mod emulator;
 pub mod error;
 pub mod flight;
 pub mod local;
+pub(crate) mod statement;
 pub mod telemetry;
 pub mod ticket;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use arrow_flight::flight_service_server::FlightServiceServer;
@@ -29,11 +29,9 @@ use crate::auth::{AuthMode, Authenticator};
 use crate::cache::ResultsCache;
 use crate::config::GatewayConfig;
 use crate::dataapi::{DataApi, WaitPolicy};
-use crate::flight::{FlightSqlService, Gateway, QuerySettings};
+use crate::flight::{FlightSqlService, Gateway};
+use crate::statement::Statements;
 use crate::ticket::TicketSigner;
-
-/// Largest gRPC message accepted or sent (DoPut batches, large FlightData).
-const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Builds the Flight SQL service for `config` over `api`.
 pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<FlightSqlService> {
@@ -52,24 +50,25 @@ pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<
         config.auth.mode,
         users,
         signer.clone(),
-        Duration::from_secs(config.auth.token_ttl_seconds),
+        config.auth.token_ttl.get(),
     );
     let wait = WaitPolicy {
-        long_poll_seconds: (config.query.long_poll_seconds > 0)
-            .then_some(i32::from(config.query.long_poll_seconds)),
+        long_poll_seconds: config.query.long_poll_seconds(),
         ..WaitPolicy::default()
     };
-    let gateway = Gateway::new(
+    let statements = Statements::new(
         api,
+        wait,
+        config.target.database.clone(),
+        ResultsCache::new(&config.cache),
+        config.limits.pages_in_flight.get(),
+    );
+    let gateway = Gateway::new(
+        statements,
         signer,
         authenticator,
-        ResultsCache::new(&config.cache),
-        QuerySettings {
-            database: config.target.database.clone(),
-            result_format: config.query.result_format,
-            wait,
-            reuse: Duration::from_secs(config.query.reuse_seconds),
-        },
+        &config.query,
+        &config.limits,
     );
     Ok(FlightSqlService::new(gateway))
 }
@@ -96,12 +95,13 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let max_message = config.server.max_message_size.as_usize();
     let service = FlightServiceServer::new(service(&config, api)?)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        .max_decoding_message_size(max_message)
+        .max_encoding_message_size(max_message);
     tonic::transport::Server::builder()
-        .http2_keepalive_interval(Some(flight::KEEPALIVE_INTERVAL))
-        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .http2_keepalive_interval(Some(config.server.keepalive_interval.get()))
+        .http2_keepalive_timeout(Some(config.server.keepalive_timeout.get()))
         .add_service(service)
         .serve_with_incoming_shutdown(incoming(listener), shutdown.cancelled_owned())
         .await

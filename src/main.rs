@@ -107,13 +107,8 @@ async fn run_emulator(args: EmulatorArgs, shutdown: CancellationToken) -> anyhow
 }
 
 async fn run_serve(args: ServeArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let target = &args.gateway.target;
-    if target.cluster_identifier.is_none() && target.workgroup_name.is_none() {
-        anyhow::bail!(
-            "name the target: --cluster-identifier (with --db-user or --secret-arn) or --workgroup-name"
-        );
-    }
-    let api = AwsDataApi::connect(&args.gateway.aws, target.clone()).await;
+    // clap has checked that a target is named (--cluster-identifier or --workgroup-name).
+    let api = AwsDataApi::connect(&args.gateway.aws, args.gateway.target.clone()).await;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

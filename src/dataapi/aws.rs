@@ -12,10 +12,12 @@ use aws_sdk_redshiftdata::config::http::HttpResponse;
 use aws_sdk_redshiftdata::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_redshiftdata::types::{Field, QueryRecords, ResultFormatString, StatusString};
 
+use crate::config::{AwsSettings, DataApiTarget};
+
 use super::{
-    BatchExecuteRequest, ColumnMetadata, DataApi, DataApiError, ExecuteRequest, Records,
-    ResultFormat, ResultPage, StatementDescription, StatementStatus, StatementSummary, TableMember,
-    Value,
+    BatchExecuteRequest, ColumnMetadata, DataApi, DataApiError, DataApiErrorKind, ExecuteRequest,
+    Operation, Records, ResultFormat, ResultPage, StatementDescription, StatementStatus,
+    StatementSummary, TableMember, Value,
 };
 
 /// Sets the identity members of the target (cluster or workgroup, DbUser,
@@ -28,44 +30,6 @@ macro_rules! with_target {
             .set_db_user($target.db_user.clone())
             .set_secret_arn($target.secret_arn.clone())
     };
-}
-
-/// Where statements run: a provisioned cluster or a Serverless workgroup.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct DataApiTarget {
-    /// Provisioned cluster identifier (with --db-user or --secret-arn).
-    #[arg(
-        long,
-        env = "RSFS_CLUSTER_IDENTIFIER",
-        conflicts_with = "workgroup_name"
-    )]
-    pub cluster_identifier: Option<String>,
-    /// Serverless workgroup name (optionally with --secret-arn).
-    #[arg(long, env = "RSFS_WORKGROUP_NAME")]
-    pub workgroup_name: Option<String>,
-    /// Database user for temporary cluster credentials.
-    #[arg(long, env = "RSFS_DB_USER", conflicts_with = "secret_arn")]
-    pub db_user: Option<String>,
-    /// Secrets Manager ARN holding the database credentials.
-    #[arg(long, env = "RSFS_SECRET_ARN")]
-    pub secret_arn: Option<String>,
-    /// Default database.
-    #[arg(long, env = "RSFS_DATABASE", default_value = "dev")]
-    pub database: String,
-}
-
-/// Settings of the AWS client.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct AwsSettings {
-    /// AWS region (else the standard chain: AWS_REGION, profile, IMDS).
-    #[arg(long, env = "RSFS_REGION")]
-    pub region: Option<String>,
-    /// Data API endpoint URL (also read from AWS_ENDPOINT_URL_REDSHIFT_DATA).
-    #[arg(long, env = "RSFS_ENDPOINT_URL")]
-    pub endpoint_url: Option<String>,
-    /// Attempts per Data API call, retried with backoff on throttling and 5xx.
-    #[arg(long, env = "RSFS_MAX_ATTEMPTS", default_value_t = 5)]
-    pub max_attempts: u32,
 }
 
 /// The Data API through the AWS SDK.
@@ -142,39 +106,50 @@ impl AwsDataApi {
     }
 }
 
+/// The gateway's error for a failed SDK call of `operation`, by the
+/// service's error code (or the kind of transport failure).
 fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    operation: Operation,
     err: SdkError<E, HttpResponse>,
 ) -> DataApiError {
+    let (kind, message) = kind_of(&err);
+    DataApiError::new(kind, operation, message)
+}
+
+fn kind_of<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: &SdkError<E, HttpResponse>,
+) -> (DataApiErrorKind, String) {
+    use DataApiErrorKind as Kind;
     let code = err.code().map(str::to_owned);
     let message = err
         .message()
         .map(str::to_owned)
-        .unwrap_or_else(|| aws_sdk_redshiftdata::error::DisplayErrorContext(&err).to_string());
-    match &err {
+        .unwrap_or_else(|| aws_sdk_redshiftdata::error::DisplayErrorContext(err).to_string());
+    match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            return DataApiError::Unavailable { message };
+            return (Kind::Unavailable, message);
         }
         SdkError::ConstructionFailure(_) | SdkError::ResponseError(_) => {
-            return DataApiError::Protocol { message };
+            return (Kind::Protocol, message);
         }
         _ => {}
     }
     let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
     match code.as_deref() {
-        Some("ValidationException") => DataApiError::Validation { message },
-        Some("ResourceNotFoundException") => DataApiError::NotFound { message },
+        Some("ValidationException") => (Kind::Validation, message),
+        Some("ResourceNotFoundException") => (Kind::NotFound, message),
         Some(
             "ThrottlingException"
             | "Throttling"
             | "TooManyRequestsException"
             | "RequestLimitExceeded"
             | "ProvisionedThroughputExceededException",
-        ) => DataApiError::Throttled { message },
+        ) => (Kind::Throttled, message),
         Some(
             "ActiveStatementsExceededException"
             | "ActiveSessionsExceededException"
             | "ActiveWaitingRequestsExceededException",
-        ) => DataApiError::QuotaExceeded { message },
+        ) => (Kind::QuotaExceeded, message),
         Some(
             "UnrecognizedClientException"
             | "InvalidSignatureException"
@@ -182,11 +157,9 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
             | "MissingAuthenticationTokenException"
             | "IncompleteSignature"
             | "InvalidClientTokenId",
-        ) => DataApiError::Unauthenticated { message },
-        Some("AccessDeniedException" | "AccessDenied") => {
-            DataApiError::PermissionDenied { message }
-        }
-        _ if status >= 500 => DataApiError::Unavailable { message },
+        ) => (Kind::Unauthenticated, message),
+        Some("AccessDeniedException" | "AccessDenied") => (Kind::PermissionDenied, message),
+        _ if status >= 500 => (Kind::Unavailable, message),
         Some(
             "InternalServerException"
             | "ServiceUnavailable"
@@ -194,15 +167,14 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
             | "QueryTimeoutException"
             | "ExecuteStatementException"
             | "BatchExecuteStatementException",
-        ) => DataApiError::Unavailable { message },
-        Some(other) => DataApiError::Protocol {
-            message: format!("{other}: {message}"),
-        },
-        None => DataApiError::Protocol { message },
+        ) => (Kind::Unavailable, message),
+        Some(other) => (Kind::Protocol, format!("{other}: {message}")),
+        None => (Kind::Protocol, message),
     }
 }
 
 fn parameters(
+    operation: Operation,
     list: Vec<super::SqlParameter>,
 ) -> Result<Option<Vec<aws_sdk_redshiftdata::types::SqlParameter>>, DataApiError> {
     if list.is_empty() {
@@ -214,8 +186,8 @@ fn parameters(
                 .name(p.name)
                 .value(p.value)
                 .build()
-                .map_err(|e| DataApiError::Validation {
-                    message: e.to_string(),
+                .map_err(|e| {
+                    DataApiError::new(DataApiErrorKind::Validation, operation, e.to_string())
                 })
         })
         .collect::<Result<Vec<_>, _>>()
@@ -240,7 +212,7 @@ where
     }
 }
 
-fn status(s: Option<&StatusString>) -> Result<StatementStatus, DataApiError> {
+fn status(operation: Operation, s: Option<&StatusString>) -> Result<StatementStatus, DataApiError> {
     Ok(match s {
         Some(StatusString::Submitted) => StatementStatus::Submitted,
         Some(StatusString::Picked) => StatementStatus::Picked,
@@ -249,9 +221,11 @@ fn status(s: Option<&StatusString>) -> Result<StatementStatus, DataApiError> {
         Some(StatusString::Aborted) => StatementStatus::Aborted,
         Some(StatusString::Failed) => StatementStatus::Failed,
         other => {
-            return Err(DataApiError::Protocol {
-                message: format!("DescribeStatement returned an unknown status {other:?}"),
-            });
+            return Err(DataApiError::new(
+                DataApiErrorKind::Protocol,
+                operation,
+                format!("unknown statement status {other:?}"),
+            ));
         }
     })
 }
@@ -298,16 +272,23 @@ impl DataApi for AwsDataApi {
                 .database(request.database.unwrap_or_else(|| t.database.clone()));
         }
         call = call.set_session_keep_alive_seconds(request.session_keep_alive_seconds);
-        call = call.set_parameters(parameters(request.parameters)?);
+        call = call.set_parameters(parameters(Operation::ExecuteStatement, request.parameters)?);
         if request.result_format == ResultFormat::Csv {
             call = call.result_format(ResultFormatString::Csv);
         }
         call = call
             .set_statement_name(request.statement_name)
             .set_client_token(request.client_token);
-        let out = call.send().await.map_err(classify)?;
-        out.id.ok_or_else(|| DataApiError::Protocol {
-            message: "ExecuteStatement returned no Id".to_owned(),
+        let out = call
+            .send()
+            .await
+            .map_err(|e| classify(Operation::ExecuteStatement, e))?;
+        out.id.ok_or_else(|| {
+            DataApiError::new(
+                DataApiErrorKind::Protocol,
+                Operation::ExecuteStatement,
+                "no Id in the response",
+            )
         })
     }
 
@@ -323,9 +304,10 @@ impl DataApi for AwsDataApi {
             .set_wait_time_seconds(wait_seconds)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(Operation::DescribeStatement, e).for_statement(id))?;
         Ok(StatementDescription {
-            status: status(out.status.as_ref())?,
+            status: status(Operation::DescribeStatement, out.status.as_ref())
+                .map_err(|e| e.for_statement(id))?,
             id: out.id,
             error: out.error,
             has_result_set: out.has_result_set.unwrap_or(false),
@@ -356,7 +338,7 @@ impl DataApi for AwsDataApi {
                     .set_next_token(next_token)
                     .send()
                     .await
-                    .map_err(classify)?;
+                    .map_err(|e| classify(Operation::GetStatementResult, e).for_statement(id))?;
                 Ok(ResultPage {
                     columns: out
                         .column_metadata
@@ -382,7 +364,7 @@ impl DataApi for AwsDataApi {
                     .set_next_token(next_token)
                     .send()
                     .await
-                    .map_err(classify)?;
+                    .map_err(|e| classify(Operation::GetStatementResultV2, e).for_statement(id))?;
                 let mut csv = String::new();
                 for r in out.records {
                     if let QueryRecords::CsvRecords(text) = r {
@@ -415,7 +397,7 @@ impl DataApi for AwsDataApi {
             .id(id)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(Operation::CancelStatement, e).for_statement(id))?;
         Ok(out.status.unwrap_or(false))
     }
 
@@ -443,11 +425,21 @@ impl DataApi for AwsDataApi {
             call = call.result_format(ResultFormatString::Csv);
         }
         call = call
-            .set_parameters(parameters(request.parameters)?)
+            .set_parameters(parameters(
+                Operation::BatchExecuteStatement,
+                request.parameters,
+            )?)
             .set_statement_name(request.statement_name);
-        let out = call.send().await.map_err(classify)?;
-        out.id.ok_or_else(|| DataApiError::Protocol {
-            message: "BatchExecuteStatement returned no Id".to_owned(),
+        let out = call
+            .send()
+            .await
+            .map_err(|e| classify(Operation::BatchExecuteStatement, e))?;
+        out.id.ok_or_else(|| {
+            DataApiError::new(
+                DataApiErrorKind::Protocol,
+                Operation::BatchExecuteStatement,
+                "no Id in the response",
+            )
         })
     }
 
@@ -459,7 +451,7 @@ impl DataApi for AwsDataApi {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(classify)?;
+                .map_err(|e| classify(Operation::ListDatabases, e))?;
             Ok((page.databases.unwrap_or_default(), page.next_token))
         })
         .await
@@ -479,7 +471,7 @@ impl DataApi for AwsDataApi {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(classify)?;
+                .map_err(|e| classify(Operation::ListSchemas, e))?;
             Ok((page.schemas.unwrap_or_default(), page.next_token))
         })
         .await
@@ -501,7 +493,7 @@ impl DataApi for AwsDataApi {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(classify)?;
+                .map_err(|e| classify(Operation::ListTables, e))?;
             let tables = page
                 .tables
                 .unwrap_or_default()
@@ -533,7 +525,7 @@ impl DataApi for AwsDataApi {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(classify)?;
+                .map_err(|e| classify(Operation::DescribeTable, e))?;
             let columns = page
                 .column_list
                 .unwrap_or_default()
@@ -557,12 +549,12 @@ impl DataApi for AwsDataApi {
             .max_results(max.clamp(1, 100))
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(Operation::ListStatements, e))?;
         out.statements
             .into_iter()
             .map(|s| {
                 Ok(StatementSummary {
-                    status: status(s.status.as_ref())?,
+                    status: status(Operation::ListStatements, s.status.as_ref())?,
                     query_string: s
                         .query_string
                         .or_else(|| s.query_strings.and_then(|q| q.into_iter().next()))

@@ -2,11 +2,13 @@
 //! needs and plain types, so no aws-sdk type crosses into the Flight layer.
 
 mod aws;
+mod error;
 mod wait;
 
 use std::fmt::Debug;
 
-pub use aws::{AwsDataApi, AwsSettings, DataApiTarget, https_client};
+pub use aws::{AwsDataApi, https_client};
+pub use error::{DataApiError, DataApiErrorKind, Operation};
 pub use wait::{WaitPolicy, wait_for_statement};
 
 /// How result pages are encoded by the Data API.
@@ -206,59 +208,6 @@ pub struct ResultPage {
     pub next_token: Option<String>,
     /// Rows in the whole result.
     pub total_rows: Option<i64>,
-}
-
-/// A Data API failure, classified by the service's error code.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DataApiError {
-    /// ValidationException: the request (SQL, parameters, identity) is wrong.
-    #[error("{message}")]
-    Validation {
-        /// The service's message.
-        message: String,
-    },
-    /// ResourceNotFoundException: unknown or expired statement or session.
-    #[error("{message}")]
-    NotFound {
-        /// The service's message.
-        message: String,
-    },
-    /// Throttling or quota errors that outlived the SDK's retries.
-    #[error("{message}")]
-    Throttled {
-        /// The service's message.
-        message: String,
-    },
-    /// Active statements/sessions/waiting requests quota exceeded.
-    #[error("{message}")]
-    QuotaExceeded {
-        /// The service's message.
-        message: String,
-    },
-    /// Credentials are missing, invalid or expired.
-    #[error("{message}")]
-    Unauthenticated {
-        /// The service's message.
-        message: String,
-    },
-    /// The credentials may not do this.
-    #[error("{message}")]
-    PermissionDenied {
-        /// The service's message.
-        message: String,
-    },
-    /// The service or the network failed (5xx, timeouts, connection errors).
-    #[error("{message}")]
-    Unavailable {
-        /// What happened.
-        message: String,
-    },
-    /// A response the gateway cannot understand.
-    #[error("{message}")]
-    Protocol {
-        /// What was wrong.
-        message: String,
-    },
 }
 
 /// The Data API operations the gateway uses.

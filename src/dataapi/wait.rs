@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{DataApi, DataApiError, StatementDescription};
+use super::{DataApi, DataApiError, DataApiErrorKind, StatementDescription};
 
 /// How the gateway waits for statements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,9 @@ pub async fn wait_for_statement(
                 tokio::time::sleep(pause).await;
             }
             // Too many waiting requests: keep going by polling.
-            Err(DataApiError::QuotaExceeded { .. }) if long_poll.is_some() => long_poll = None,
+            Err(e) if e.kind == DataApiErrorKind::QuotaExceeded && long_poll.is_some() => {
+                long_poll = None;
+            }
             Err(e) => return Err(e),
         }
     }

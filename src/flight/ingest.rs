@@ -14,10 +14,11 @@ use arrow::datatypes::{DataType, Schema};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use arrow_flight::sql::CommandStatementIngest;
 
-use super::Gateway;
-use super::statement::Execution;
+use super::gateway::Gateway;
+use super::session::SessionTarget;
 use crate::auth::Principal;
 use crate::error::{GatewayError, Result};
+use crate::statement::Execution;
 use redshift_sqltext::{quote_identifier, quote_literal};
 
 /// Largest SQL text one INSERT may have (the Data API's limit is 100 KB).
@@ -226,10 +227,10 @@ impl Gateway {
         schema: &Schema,
         batches: &[RecordBatch],
         principal: &Principal,
-        target: &super::transaction::SessionTarget,
+        target: &SessionTarget,
     ) -> Result<i64> {
         let plan = plan(&command, schema, batches)?;
-        let target = super::transaction::SessionTarget {
+        let target = SessionTarget {
             catalog: command
                 .catalog
                 .clone()

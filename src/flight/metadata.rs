@@ -14,7 +14,7 @@ use arrow_flight::sql::{
     Command, CommandGetCrossReference, CommandGetDbSchemas, CommandGetTableTypes, CommandGetTables,
 };
 
-use super::Gateway;
+use super::gateway::Gateway;
 use super::sql_info::{SQL_INFO, XDBC_TYPE_INFO};
 use crate::auth::Principal;
 use crate::dataapi::{ExecuteRequest, SqlParameter};
@@ -32,11 +32,11 @@ const TABLE_TYPES: [&str; 7] = [
 ];
 
 fn arrow(e: arrow::error::ArrowError) -> GatewayError {
-    GatewayError::Internal(format!("building a metadata result: {e}"))
+    GatewayError::encode("building a metadata result", e)
 }
 
 fn flight(e: arrow_flight::error::FlightError) -> GatewayError {
-    GatewayError::Internal(format!("building a metadata result: {e}"))
+    GatewayError::encode("building a metadata result", e)
 }
 
 /// The schema of GetPrimaryKeys.
@@ -140,7 +140,7 @@ impl Gateway {
         match command {
             Command::CommandGetCatalogs(c) => {
                 let mut builder = (*c).into_builder();
-                for db in self.api.list_databases().await? {
+                for db in self.statements.api().list_databases().await? {
                     builder.append(db);
                 }
                 builder.build().map_err(flight)
@@ -183,7 +183,7 @@ impl Gateway {
     async fn catalogs(&self, catalog: Option<&String>) -> Result<Vec<String>> {
         match catalog {
             Some(c) => Ok(vec![c.clone()]),
-            None => Ok(self.api.list_databases().await?),
+            None => Ok(self.statements.api().list_databases().await?),
         }
     }
 
@@ -191,7 +191,8 @@ impl Gateway {
         let mut builder = c.clone().into_builder();
         for db in self.catalogs(c.catalog.as_ref()).await? {
             match self
-                .api
+                .statements
+                .api()
                 .list_schemas(&db, c.db_schema_filter_pattern.as_deref())
                 .await
             {
@@ -214,7 +215,8 @@ impl Gateway {
         let mut builder: GetTablesBuilder = c.clone().into_builder();
         for db in self.catalogs(c.catalog.as_ref()).await? {
             let tables = match self
-                .api
+                .statements
+                .api()
                 .list_tables(
                     &db,
                     c.db_schema_filter_pattern.as_deref(),
@@ -241,13 +243,19 @@ impl Gateway {
                 if tables.len() <= 8 {
                     for t in &tables {
                         let cols = self
-                            .api
+                            .statements
+                            .api()
                             .describe_table(&db, Some(&t.schema), Some(&t.name))
                             .await?;
                         columns.insert((t.schema.clone(), t.name.clone()), cols);
                     }
                 } else {
-                    for col in self.api.describe_table(&db, None, None).await? {
+                    for col in self
+                        .statements
+                        .api()
+                        .describe_table(&db, None, None)
+                        .await?
+                    {
                         columns
                             .entry((col.schema_name.clone(), col.table_name.clone()))
                             .or_default()
@@ -262,7 +270,7 @@ impl Gateway {
                 };
                 builder
                     .append(&db, &t.schema, &t.name, &t.table_type, &schema)
-                    .map_err(|e| GatewayError::Internal(e.to_string()))?;
+                    .map_err(flight)?;
             }
         }
         builder.build().map_err(flight)
@@ -372,12 +380,13 @@ impl Gateway {
         schema: SchemaRef,
     ) -> Result<RecordBatch> {
         let (_, batches) = self
+            .statements
             .run_to_batches(
                 ExecuteRequest {
                     sql,
                     parameters,
                     database: catalog.filter(|c| !c.is_empty()),
-                    result_format: self.settings.result_format,
+                    result_format: self.result_format,
                     ..ExecuteRequest::default()
                 },
                 None,

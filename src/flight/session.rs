@@ -6,18 +6,26 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
-use prost::Message as _;
 use tonic::metadata::MetadataMap;
 
-use super::Gateway;
+use super::gateway::Gateway;
 use crate::auth::Principal;
-use crate::error::{GatewayError, Result};
+use crate::error::Result;
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::{
     CloseSessionResult, GetSessionOptionsResult, SessionOptionValue, SessionOptions,
     SetSessionOptionsRequest, SetSessionOptionsResult, close_session_result, session_option_value,
     set_session_options_result,
 };
+
+/// The caller's session options that decide where statements run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SessionTarget {
+    /// Database (the `catalog` option).
+    pub(crate) catalog: Option<String>,
+    /// Search path (the `schema` option).
+    pub(crate) schema: Option<String>,
+}
 
 /// The cookie that carries the session options.
 pub(crate) const COOKIE: &str = "rsfs_session";
@@ -32,6 +40,19 @@ fn string_value(value: &SessionOptionValue) -> Option<String> {
 }
 
 impl Gateway {
+    /// Where the caller's session options say its statements run.
+    pub(crate) fn session_target(
+        &self,
+        metadata: &MetadataMap,
+        principal: &Principal,
+    ) -> SessionTarget {
+        let options = self.session_options(metadata, principal);
+        SessionTarget {
+            catalog: Some(options.catalog).filter(|c| !c.is_empty()),
+            schema: Some(options.schema).filter(|s| !s.is_empty()),
+        }
+    }
+
     /// The caller's session options (from its cookie), if any.
     pub(crate) fn session_options(
         &self,
@@ -75,8 +96,8 @@ impl Gateway {
         body: &[u8],
         mut options: SessionOptions,
     ) -> Result<(SetSessionOptionsResult, SessionOptions)> {
-        let request = SetSessionOptionsRequest::decode(body)
-            .map_err(|e| GatewayError::InvalidArgument(format!("SetSessionOptionsRequest: {e}")))?;
+        let request: SetSessionOptionsRequest =
+            super::decode::message("SetSessionOptionsRequest", body)?;
         let mut errors = HashMap::new();
         let invalid = |value| set_session_options_result::Error {
             value: value as i32,
@@ -84,7 +105,7 @@ impl Gateway {
         for (name, value) in request.session_options {
             match (name.as_str(), string_value(&value)) {
                 ("catalog", Some(catalog)) => {
-                    let known = self.api.list_databases().await?;
+                    let known = self.statements.api().list_databases().await?;
                     if known.contains(&catalog) {
                         options.catalog = catalog;
                     } else {
@@ -115,7 +136,7 @@ impl Gateway {
     /// GetSessionOptions.
     pub(crate) fn get_session_options(&self, options: &SessionOptions) -> GetSessionOptionsResult {
         let catalog = if options.catalog.is_empty() {
-            self.settings.database.clone()
+            self.default_database().to_owned()
         } else {
             options.catalog.clone()
         };

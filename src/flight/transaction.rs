@@ -7,21 +7,14 @@ use arrow_flight::sql::{
     ActionBeginTransactionRequest, ActionBeginTransactionResult, ActionEndTransactionRequest,
 };
 
-use super::Gateway;
-use super::statement::Execution;
+use super::gateway::Gateway;
+use super::session::SessionTarget;
 use crate::auth::Principal;
+use crate::dataapi::{ExecuteRequest, ResultFormat};
 use crate::error::{GatewayError, Result};
+use crate::statement::{Execution, Ran};
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::Transaction;
-
-/// The caller's session options that decide where statements run.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SessionTarget {
-    /// Database (the `catalog` option).
-    pub(crate) catalog: Option<String>,
-    /// Search path (the `schema` option).
-    pub(crate) schema: Option<String>,
-}
 
 /// `EndTransaction` actions (ActionEndTransactionRequest.EndTransaction).
 const COMMIT: i32 = 1;
@@ -79,7 +72,7 @@ impl Gateway {
         let transaction = Transaction {
             session_id,
             principal: principal.0.clone(),
-            database: catalog.unwrap_or(&self.settings.database).to_owned(),
+            database: catalog.unwrap_or(self.default_database()).to_owned(),
         };
         Ok(ActionBeginTransactionResult {
             transaction_id: self.signer.seal(PayloadKind::Transaction, &transaction),
@@ -105,6 +98,48 @@ impl Gateway {
         self.end_session(&transaction.session_id, sql).await
     }
 }
+
+impl Gateway {
+    /// Opens a Data API session by running `sql` (BEGIN) in it.
+    pub(crate) async fn open_session(&self, database: Option<String>, sql: &str) -> Result<String> {
+        let Ran { description, .. } = self
+            .statements
+            .run_to_end(
+                ExecuteRequest {
+                    sql: sql.to_owned(),
+                    database,
+                    session_keep_alive_seconds: Some(SESSION_KEEP_ALIVE_SECONDS),
+                    result_format: ResultFormat::default(),
+                    ..ExecuteRequest::default()
+                },
+                None,
+            )
+            .await?;
+        description
+            .session_id
+            .ok_or_else(|| GatewayError::Internal("the Data API opened no session".to_owned()))
+    }
+
+    /// Runs COMMIT or ROLLBACK in a session and lets the session close.
+    pub(crate) async fn end_session(&self, session_id: &str, sql: &str) -> Result<()> {
+        self.statements
+            .run_to_end(
+                ExecuteRequest {
+                    sql: sql.to_owned(),
+                    session_id: Some(session_id.to_owned()),
+                    session_keep_alive_seconds: Some(0),
+                    ..ExecuteRequest::default()
+                },
+                None,
+            )
+            .await
+            .map(|_| ())
+    }
+}
+
+/// How long an idle transaction's Data API session is kept (a client that
+/// disconnects without ending its transaction holds its locks this long).
+const SESSION_KEEP_ALIVE_SECONDS: i32 = 900;
 
 /// Savepoints and two-phase commit: Redshift has neither.
 pub(crate) fn savepoints_unsupported() -> GatewayError {

@@ -8,9 +8,11 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::cache::CacheConfig;
-use crate::config::{AuthConfig, GatewayConfig, QueryConfig};
-use crate::dataapi::{AwsDataApi, AwsSettings, DataApiTarget};
+use crate::config::{
+    AuthConfig, AwsSettings, CacheConfig, DataApiTarget, GatewayConfig, LimitsConfig, QueryConfig,
+    ServerConfig,
+};
+use crate::dataapi::AwsDataApi;
 use crate::emulator::{self, EmulatorConfig, ThrowawayCluster};
 
 /// The TICKIT sample: seven tables, tens of thousands of rows.
@@ -31,6 +33,12 @@ pub struct LocalArgs {
     /// Results cache.
     #[command(flatten)]
     pub cache: CacheConfig,
+    /// Limits.
+    #[command(flatten)]
+    pub limits: LimitsConfig,
+    /// The gRPC server.
+    #[command(flatten)]
+    pub server: ServerConfig,
     /// Query execution.
     #[command(flatten)]
     pub query: QueryConfig,
@@ -107,8 +115,10 @@ pub async fn run(
     let config = GatewayConfig {
         target,
         aws: settings,
+        server: args.server,
         auth: args.auth,
         cache: args.cache,
+        limits: args.limits,
         query: args.query,
     };
     let listener = TcpListener::bind(args.listen)

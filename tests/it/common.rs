@@ -121,8 +121,11 @@ pub(crate) struct StackOptions {
 
 /// Starts an emulator and a gateway on free ports.
 pub(crate) async fn stack_with(options: StackOptions) -> Stack {
-    use redshift_flight_sql::config::{AuthConfig, GatewayConfig, QueryConfig};
-    use redshift_flight_sql::dataapi::{AwsDataApi, AwsSettings, DataApiTarget};
+    use redshift_flight_sql::config::{
+        AuthConfig, AwsSettings, ByteSize, CacheConfig, DataApiTarget, GatewayConfig,
+        HumanDuration, QueryConfig,
+    };
+    use redshift_flight_sql::dataapi::AwsDataApi;
 
     let emulator = emulator_with(options.emulator).await;
     let target = DataApiTarget {
@@ -137,7 +140,7 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
         max_attempts: 2,
     };
     let mut auth = AuthConfig {
-        token_ttl_seconds: 3600,
+        token_ttl: HumanDuration::secs(3600),
         ..AuthConfig::default()
     };
     if !options.users.is_empty() {
@@ -155,15 +158,16 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
         target: target.clone(),
         aws: aws.clone(),
         auth,
-        cache: redshift_flight_sql::cache::CacheConfig {
-            cache_bytes: Some(256 << 20),
-            cache_ttl_seconds: 600,
+        cache: CacheConfig {
+            cache_bytes: Some(ByteSize::mib(256)),
+            cache_ttl: HumanDuration::secs(600),
         },
         query: QueryConfig {
             result_format: options.result_format,
-            reuse_seconds: options.reuse_seconds,
+            reuse: HumanDuration::secs(options.reuse_seconds),
             ..QueryConfig::default()
         },
+        ..GatewayConfig::default()
     };
     let api = std::sync::Arc::new(AwsDataApi::with_static_credentials(&aws, target));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,63 @@
+//! Limits of what the gateway holds at once and how long it keeps metadata.
+
+use std::num::NonZeroUsize;
+
+use super::units::HumanDuration;
+
+/// Default result pages held at once across all DoGets.
+pub(super) const DEFAULT_PAGES_IN_FLIGHT: NonZeroUsize = NonZeroUsize::MIN.saturating_add(7);
+/// Default time a metadata answer (GetTables, GetDbSchemas, …) is reused.
+pub(super) const DEFAULT_METADATA_CACHE_TTL: HumanDuration = HumanDuration::secs(30);
+/// Default metadata answers kept.
+pub(super) const DEFAULT_METADATA_CACHE_ENTRIES: u64 = 1000;
+/// Default time a prepared query's dataset schema is reused.
+pub(super) const DEFAULT_SCHEMA_CACHE_TTL: HumanDuration = HumanDuration::secs(300);
+/// Default dataset schemas kept.
+pub(super) const DEFAULT_SCHEMA_CACHE_ENTRIES: u64 = 10_000;
+/// Default time rows bound to a prepared statement handle are remembered.
+pub(super) const DEFAULT_BOUND_ROWS_TTL: HumanDuration = HumanDuration::secs(600);
+/// Default handles whose bound rows are remembered.
+pub(super) const DEFAULT_BOUND_ROWS_ENTRIES: u64 = 10_000;
+
+/// Limits (flags and `RSFS_*` variables).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct LimitsConfig {
+    /// Result pages (a few MiB each) fetched or being converted at once across
+    /// all DoGets: enough to keep the cores busy, few enough that memory does
+    /// not grow with the number of clients.
+    #[arg(long, env = "RSFS_PAGES_IN_FLIGHT", default_value_t = DEFAULT_PAGES_IN_FLIGHT)]
+    pub pages_in_flight: NonZeroUsize,
+    /// How long a metadata answer (GetTables, GetDbSchemas, …) is reused for the same caller.
+    #[arg(long, env = "RSFS_METADATA_CACHE_TTL", default_value_t = DEFAULT_METADATA_CACHE_TTL)]
+    pub metadata_cache_ttl: HumanDuration,
+    /// Metadata answers kept.
+    #[arg(long, env = "RSFS_METADATA_CACHE_ENTRIES", default_value_t = DEFAULT_METADATA_CACHE_ENTRIES)]
+    pub metadata_cache_entries: u64,
+    /// How long a prepared query's dataset schema is reused.
+    #[arg(long, env = "RSFS_SCHEMA_CACHE_TTL", default_value_t = DEFAULT_SCHEMA_CACHE_TTL)]
+    pub schema_cache_ttl: HumanDuration,
+    /// Dataset schemas kept.
+    #[arg(long, env = "RSFS_SCHEMA_CACHE_ENTRIES", default_value_t = DEFAULT_SCHEMA_CACHE_ENTRIES)]
+    pub schema_cache_entries: u64,
+    /// How long this replica remembers rows bound to a prepared statement
+    /// handle (for clients that keep using the handle they bound to).
+    #[arg(long, env = "RSFS_BOUND_ROWS_TTL", default_value_t = DEFAULT_BOUND_ROWS_TTL)]
+    pub bound_rows_ttl: HumanDuration,
+    /// Handles whose bound rows are remembered.
+    #[arg(long, env = "RSFS_BOUND_ROWS_ENTRIES", default_value_t = DEFAULT_BOUND_ROWS_ENTRIES)]
+    pub bound_rows_entries: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            pages_in_flight: DEFAULT_PAGES_IN_FLIGHT,
+            metadata_cache_ttl: DEFAULT_METADATA_CACHE_TTL,
+            metadata_cache_entries: DEFAULT_METADATA_CACHE_ENTRIES,
+            schema_cache_ttl: DEFAULT_SCHEMA_CACHE_TTL,
+            schema_cache_entries: DEFAULT_SCHEMA_CACHE_ENTRIES,
+            bound_rows_ttl: DEFAULT_BOUND_ROWS_TTL,
+            bound_rows_entries: DEFAULT_BOUND_ROWS_ENTRIES,
+        }
+    }
+}

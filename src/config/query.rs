@@ -1,0 +1,59 @@
+//! How queries run: the Data API result format, how statements are waited
+//! for, and reuse of finished statements.
+
+use super::units::HumanDuration;
+use crate::dataapi::ResultFormat;
+
+/// Default WaitTimeSeconds of each DescribeStatement long poll.
+pub(super) const DEFAULT_LONG_POLL: HumanDuration = HumanDuration::secs(20);
+/// Default reuse window (zero: off).
+pub(super) const DEFAULT_REUSE: HumanDuration = HumanDuration::secs(0);
+/// Default finished statements remembered for reuse.
+pub(super) const DEFAULT_REUSE_ENTRIES: u64 = 10_000;
+
+/// Parses a long-poll wait: whole seconds from 0 (off) to 30 (the Data API's most).
+fn long_poll(s: &str) -> Result<HumanDuration, String> {
+    let d: HumanDuration = s.parse().map_err(|e| format!("{e}"))?;
+    if d.get().subsec_nanos() != 0 || d.get().as_secs() > 30 {
+        return Err("the long poll is whole seconds from 0 (off) to 30".to_owned());
+    }
+    Ok(d)
+}
+
+/// How queries run (flags and `RSFS_*` variables).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct QueryConfig {
+    /// Data API result format: csv (GetStatementResultV2, faster) or json (GetStatementResult).
+    #[arg(long, env = "RSFS_RESULT_FORMAT", value_enum, default_value_t = ResultFormat::Csv)]
+    pub result_format: ResultFormat,
+    /// WaitTimeSeconds of each DescribeStatement long poll, up to 30s (0 polls with backoff instead).
+    #[arg(long, alias = "long-poll-seconds", env = "RSFS_LONG_POLL", default_value_t = DEFAULT_LONG_POLL, value_parser = long_poll)]
+    pub long_poll: HumanDuration,
+    /// Reuse a finished statement for the same SQL, parameters, database and
+    /// principal for this long, and run identical concurrent queries once
+    /// (0 = off: every query runs).
+    #[arg(long, alias = "reuse-seconds", env = "RSFS_REUSE", default_value_t = DEFAULT_REUSE)]
+    pub reuse: HumanDuration,
+    /// Finished statements remembered for reuse.
+    #[arg(long, env = "RSFS_REUSE_ENTRIES", default_value_t = DEFAULT_REUSE_ENTRIES)]
+    pub reuse_entries: u64,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        Self {
+            result_format: ResultFormat::Csv,
+            long_poll: DEFAULT_LONG_POLL,
+            reuse: DEFAULT_REUSE,
+            reuse_entries: DEFAULT_REUSE_ENTRIES,
+        }
+    }
+}
+
+impl QueryConfig {
+    /// WaitTimeSeconds for DescribeStatement, `None` when long polling is off.
+    pub fn long_poll_seconds(&self) -> Option<i32> {
+        let seconds = self.long_poll.get().as_secs();
+        (seconds > 0).then(|| i32::try_from(seconds).unwrap_or(30))
+    }
+}

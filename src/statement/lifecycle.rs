@@ -1,0 +1,154 @@
+//! Submit → wait → finished check → cancel. [`Statements::run_to_end`] and
+//! [`Statements::run_batch_to_end`] always hold a [`CancelOnDrop`] guard
+//! while they wait, so a caller that goes away (a client that disconnects
+//! during GetFlightInfo, a DoPut update, a transaction's BEGIN or COMMIT)
+//! never leaves its statement running on Redshift.
+
+use std::sync::Arc;
+
+use super::{Statements, parent_id, set_search_path};
+use crate::dataapi::{
+    BatchExecuteRequest, DataApi, DataApiErrorKind, ExecuteRequest, StatementDescription,
+    StatementStatus, wait_for_statement,
+};
+use crate::error::{GatewayError, Result};
+
+/// A statement that ran to its successful end.
+#[derive(Debug, Clone)]
+pub(crate) struct Ran {
+    /// The Id to read the result of (a batch's last sub-statement `:n`).
+    pub(crate) id: String,
+    /// Its final description.
+    pub(crate) description: StatementDescription,
+}
+
+/// Cancels a statement if dropped before [`CancelOnDrop::disarm`].
+struct CancelOnDrop {
+    api: Option<Arc<dyn DataApi>>,
+    statement_id: String,
+}
+
+impl CancelOnDrop {
+    fn new(api: &Arc<dyn DataApi>, statement_id: &str) -> Self {
+        Self {
+            api: Some(Arc::clone(api)),
+            statement_id: statement_id.to_owned(),
+        }
+    }
+
+    fn disarm(mut self) {
+        self.api = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(api) = self.api.take() {
+            let id = std::mem::take(&mut self.statement_id);
+            tracing::info!(statement_id = %id, "caller went away; cancelling the statement");
+            tokio::spawn(async move {
+                if let Err(e) = api.cancel_statement(parent_id(&id)).await {
+                    tracing::debug!(statement_id = %id, error = %e, "cancel after disconnect");
+                }
+            });
+        }
+    }
+}
+
+impl Statements {
+    /// ExecuteStatement, or with a search path a BatchExecuteStatement of
+    /// `set search_path` and the statement: the Id to wait for and read (the
+    /// batch's `:2` sub-statement). Returns at once.
+    pub(crate) async fn submit(
+        &self,
+        request: ExecuteRequest,
+        search_path: Option<&str>,
+    ) -> Result<String> {
+        let Some(schema) = search_path.filter(|s| !s.is_empty()) else {
+            return Ok(self.api.execute_statement(request).await?);
+        };
+        let transaction = request.session_id.is_none();
+        let id = self
+            .api
+            .batch_execute_statement(BatchExecuteRequest {
+                sqls: vec![set_search_path(schema), request.sql],
+                database: request.database,
+                parameters: request.parameters,
+                session_id: request.session_id,
+                transaction,
+                statement_name: request.statement_name,
+                result_format: request.result_format,
+            })
+            .await?;
+        Ok(format!("{id}:2"))
+    }
+
+    /// Waits for a submitted statement to end, cancelling it if the caller
+    /// goes away meanwhile; an error unless it FINISHED.
+    pub(crate) async fn wait_finished(&self, id: &str) -> Result<StatementDescription> {
+        let guard = CancelOnDrop::new(&self.api, id);
+        let description = wait_for_statement(&*self.api, id, self.wait).await;
+        guard.disarm();
+        let description = description?;
+        ensure_finished(id, &description)?;
+        Ok(description)
+    }
+
+    /// Submits a statement and waits for its successful end.
+    pub(crate) async fn run_to_end(
+        &self,
+        request: ExecuteRequest,
+        search_path: Option<&str>,
+    ) -> Result<Ran> {
+        let id = self.submit(request, search_path).await?;
+        let description = self.wait_finished(&id).await?;
+        Ok(Ran { id, description })
+    }
+
+    /// Submits a batch and waits for its successful end.
+    pub(crate) async fn run_batch_to_end(&self, request: BatchExecuteRequest) -> Result<Ran> {
+        let id = self.api.batch_execute_statement(request).await?;
+        let description = self.wait_finished(&id).await?;
+        Ok(Ran { id, description })
+    }
+
+    /// CancelStatement of a statement (through its batch for a sub-statement).
+    /// False when it had already ended.
+    pub(crate) async fn cancel(&self, id: &str) -> Result<bool> {
+        match self.api.cancel_statement(parent_id(id)).await {
+            Ok(cancelled) => Ok(cancelled),
+            // Cancelling an ended statement is refused by the Data API.
+            Err(e) if e.kind == DataApiErrorKind::Validation => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// DescribeStatement once, waiting up to `wait_seconds` for it to end.
+    pub(crate) async fn describe(
+        &self,
+        id: &str,
+        wait_seconds: Option<i32>,
+    ) -> Result<StatementDescription> {
+        Ok(self.api.describe_statement(id, wait_seconds).await?)
+    }
+}
+
+/// Ok for a FINISHED statement; its error for a FAILED or ABORTED one.
+pub(crate) fn ensure_finished(id: &str, description: &StatementDescription) -> Result<()> {
+    match description.status {
+        StatementStatus::Finished => Ok(()),
+        StatementStatus::Failed => Err(GatewayError::StatementFailed {
+            statement_id: id.to_owned(),
+            message: description
+                .error
+                .clone()
+                .unwrap_or_else(|| "the statement failed".to_owned()),
+        }),
+        StatementStatus::Aborted => Err(GatewayError::StatementAborted {
+            statement_id: id.to_owned(),
+        }),
+        other => Err(GatewayError::Internal(format!(
+            "statement {id} is {other:?}, not ended"
+        ))),
+    }
+}

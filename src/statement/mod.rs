@@ -1,0 +1,129 @@
+//! The statement lifecycle, one module for every path that runs SQL
+//! (queries, prepared statements, updates, batches, transactions, ingest,
+//! metadata queries): submit → wait → finished check → cancel, with a guard
+//! that cancels the statement when the caller goes away; and the result side
+//! beside it: the first page, the DoGet stream of the following pages, and
+//! reuse of finished statements.
+
+mod lifecycle;
+mod results;
+mod reuse;
+mod stream;
+
+use std::sync::Arc;
+
+pub(crate) use lifecycle::{Ran, ensure_finished};
+pub(crate) use results::{cache_key, handle_format};
+pub(crate) use reuse::{Finished, ReuseKey};
+pub(crate) use stream::{FlightDataStream, batches_stream};
+
+use crate::cache::ResultsCache;
+use crate::dataapi::{DataApi, ExecuteRequest, ResultFormat, SqlParameter, WaitPolicy};
+
+/// One statement to run: its SQL and named parameters, and where it runs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Execution {
+    /// SQL with Data API `:name` placeholders.
+    pub(crate) sql: String,
+    /// Values of the placeholders.
+    pub(crate) parameters: Vec<SqlParameter>,
+    /// The database, when not the default.
+    pub(crate) database: Option<String>,
+    /// The Data API session of a transaction.
+    pub(crate) session_id: Option<String>,
+    /// The schema session option: runs after `set search_path`.
+    pub(crate) search_path: Option<String>,
+}
+
+impl Execution {
+    /// The ExecuteStatement request that runs this execution.
+    pub(crate) fn request(&self, result_format: ResultFormat) -> ExecuteRequest {
+        ExecuteRequest {
+            sql: self.sql.clone(),
+            parameters: self.parameters.clone(),
+            database: self.database.clone(),
+            session_id: self.session_id.clone(),
+            result_format,
+            ..ExecuteRequest::default()
+        }
+    }
+}
+
+/// The statement that sets the search path to `schema`, run first in the
+/// same batch or session as the statements it applies to.
+pub(crate) fn set_search_path(schema: &str) -> String {
+    format!(
+        "set search_path to {}",
+        redshift_sqltext::quote_identifier(schema)
+    )
+}
+
+/// The statement Id of a batch's sub-statement `:n` is cancelled through its batch.
+pub(crate) fn parent_id(id: &str) -> &str {
+    id.split_once(':').map_or(id, |(parent, _)| parent)
+}
+
+/// What the lifecycle needs: the Data API, how to wait, the default
+/// database, and the shared budgets of the result side.
+#[derive(Debug, Clone)]
+pub(crate) struct Statements {
+    api: Arc<dyn DataApi>,
+    wait: WaitPolicy,
+    database: String,
+    cache: ResultsCache,
+    /// Result pages all DoGets and first pages may hold at once.
+    page_permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Statements {
+    /// The lifecycle over `api`.
+    pub(crate) fn new(
+        api: Arc<dyn DataApi>,
+        wait: WaitPolicy,
+        database: String,
+        cache: ResultsCache,
+        pages_in_flight: usize,
+    ) -> Self {
+        Self {
+            api,
+            wait,
+            database,
+            cache,
+            page_permits: Arc::new(tokio::sync::Semaphore::new(pages_in_flight.max(1))),
+        }
+    }
+
+    /// The Data API (for calls outside a statement: catalog listings, describe).
+    pub(crate) fn api(&self) -> &Arc<dyn DataApi> {
+        &self.api
+    }
+
+    /// The results cache.
+    pub(crate) fn cache(&self) -> &ResultsCache {
+        &self.cache
+    }
+
+    /// The default database.
+    pub(crate) fn default_database(&self) -> &str {
+        &self.database
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_statements_are_cancelled_through_their_batch() {
+        assert_eq!(parent_id("abc:2"), "abc");
+        assert_eq!(parent_id("abc"), "abc");
+    }
+
+    #[test]
+    fn search_path_is_quoted() {
+        assert_eq!(
+            set_search_path("we\"ird"),
+            "set search_path to \"we\"\"ird\""
+        );
+    }
+}
