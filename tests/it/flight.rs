@@ -550,48 +550,6 @@ async fn basic_auth_handshake_issues_bearer_tokens_and_tickets_are_bound() {
 }
 
 #[tokio::test]
-async fn a_client_that_goes_away_during_get_flight_info_cancels_the_statement() {
-    let stack = stack().await;
-    let sql = format!("select pg_sleep(30), '{}'", crate::common::unique("gone"));
-    let channel = tonic::transport::Endpoint::from_shared(stack.flight_url.clone())
-        .expect("endpoint")
-        .timeout(std::time::Duration::from_millis(1500))
-        .connect()
-        .await
-        .expect("connect");
-    let mut client = FlightSqlServiceClient::new(channel);
-    let err = client
-        .execute(sql.clone(), None)
-        .await
-        .expect_err("the client gives up");
-    assert_eq!(status_of(err).code(), Code::Cancelled);
-    // Find the statement and long-poll it: the gateway cancelled it.
-    let listed = stack
-        .emulator
-        .client
-        .list_statements()
-        .send()
-        .await
-        .expect("list");
-    let id = listed
-        .statements()
-        .iter()
-        .find(|s| s.query_string() == Some(sql.as_str()))
-        .map(|s| s.id().to_owned())
-        .expect("the statement was submitted");
-    let d = stack
-        .emulator
-        .client
-        .describe_statement()
-        .id(id)
-        .wait_time_seconds(20)
-        .send()
-        .await
-        .expect("describe");
-    assert_eq!(d.status(), Some(&StatusString::Aborted));
-}
-
-#[tokio::test]
 async fn identical_queries_share_one_execution_when_reuse_is_on() {
     let executes = |calls: &std::collections::BTreeMap<String, u64>| {
         calls.get("ExecuteStatement").copied().unwrap_or(0)

@@ -2,6 +2,7 @@
 //! emulator over HTTP → aws-sdk-redshiftdata), driven by real clients.
 
 mod bi;
+mod cancel;
 mod common;
 mod emulator;
 mod flight;
