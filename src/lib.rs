@@ -35,40 +35,47 @@ use crate::ticket::TicketSigner;
 
 /// Builds the Flight SQL service for `config` over `api`.
 pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<FlightSqlService> {
-    let signer = TicketSigner::new(config.auth.signing_key.as_deref().map(str::as_bytes));
-    if config.auth.signing_key.is_none() {
+    let signer = TicketSigner::new(
+        config
+            .service
+            .auth
+            .signing_key
+            .as_deref()
+            .map(str::as_bytes),
+    );
+    if config.service.auth.signing_key.is_none() {
         tracing::warn!(
             "no --signing-key: tickets are signed with a random per-process key, so replicas cannot serve each other's tickets"
         );
     }
-    let users = match (config.auth.mode, &config.auth.users_file) {
+    let users = match (config.service.auth.mode, &config.service.auth.users_file) {
         (AuthMode::Basic, Some(path)) => auth::read_users(path)?,
         (AuthMode::Basic, None) => anyhow::bail!("--auth basic needs --users-file"),
         (AuthMode::None, _) => Default::default(),
     };
     let authenticator = Authenticator::new(
-        config.auth.mode,
+        config.service.auth.mode,
         users,
         signer.clone(),
-        config.auth.token_ttl.get(),
+        config.service.auth.token_ttl.get(),
     );
     let wait = WaitPolicy {
-        long_poll_seconds: config.query.long_poll_seconds(),
+        long_poll_seconds: config.service.query.long_poll_seconds(),
         ..WaitPolicy::default()
     };
     let statements = Statements::new(
         api,
         wait,
         config.target.database.clone(),
-        ResultsCache::new(&config.cache),
-        config.limits.pages_in_flight.get(),
+        ResultsCache::new(&config.service.cache),
+        config.service.limits.pages_in_flight.get(),
     );
     let gateway = Gateway::new(
         statements,
         signer,
         authenticator,
-        &config.query,
-        &config.limits,
+        &config.service.query,
+        &config.service.limits,
     );
     Ok(FlightSqlService::new(gateway))
 }
@@ -95,13 +102,13 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let max_message = config.server.max_message_size.as_usize();
+    let max_message = config.service.server.max_message_size.as_usize();
     let service = FlightServiceServer::new(service(&config, api)?)
         .max_decoding_message_size(max_message)
         .max_encoding_message_size(max_message);
     tonic::transport::Server::builder()
-        .http2_keepalive_interval(Some(config.server.keepalive_interval.get()))
-        .http2_keepalive_timeout(Some(config.server.keepalive_timeout.get()))
+        .http2_keepalive_interval(Some(config.service.server.keepalive_interval.get()))
+        .http2_keepalive_timeout(Some(config.service.server.keepalive_timeout.get()))
         .add_service(service)
         .serve_with_incoming_shutdown(incoming(listener), shutdown.cancelled_owned())
         .await

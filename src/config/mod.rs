@@ -32,6 +32,15 @@ pub struct GatewayConfig {
     /// The AWS client.
     #[command(flatten)]
     pub aws: AwsSettings,
+    /// How Flight SQL is served.
+    #[command(flatten)]
+    pub service: ServiceConfig,
+}
+
+/// How Flight SQL is served, whatever the Data API behind it (`serve` and
+/// `local` share these flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct ServiceConfig {
     /// The gRPC server.
     #[command(flatten)]
     pub server: ServerConfig,
@@ -210,11 +219,12 @@ mod tests {
             "40",
         ])
         .expect("all flags");
-        let g = &args.gateway;
+        let (t, a) = (&args.gateway.target, &args.gateway.aws);
+        let g = &args.gateway.service;
         assert_eq!(args.listen, "127.0.0.1:0".parse().expect("addr"));
-        assert_eq!(g.target.database, "analytics");
-        assert_eq!(g.aws.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(g.aws.max_attempts, 7);
+        assert_eq!(t.database, "analytics");
+        assert_eq!(a.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(a.max_attempts, 7);
         assert_eq!(g.server.keepalive_interval.get(), Duration::from_secs(15));
         assert_eq!(g.server.keepalive_timeout.get(), Duration::from_secs(5));
         assert_eq!(g.server.max_message_size, ByteSize::mib(16));
@@ -252,7 +262,7 @@ mod tests {
             "1048576",
         ])
         .expect("old flags");
-        let g = &args.gateway;
+        let g = &args.gateway.service;
         assert_eq!(g.cache.cache_ttl.get(), Duration::from_secs(120));
         assert_eq!(g.auth.token_ttl.get(), Duration::from_secs(60));
         assert_eq!(g.query.long_poll_seconds(), None);

@@ -179,12 +179,7 @@ impl FlightService for FlightSqlService {
         let info = serve(span, async {
             match traced(decode::command(&descriptor.cmd)?) {
                 Command::CommandStatementQuery(q) => {
-                    let execution = gateway.execution(
-                        q.query,
-                        q.transaction_id.as_deref(),
-                        &principal,
-                        &target,
-                    )?;
+                    let execution = gateway.query_execution(q, &principal, &target)?;
                     gateway
                         .statement_flight_info(execution, descriptor, &principal)
                         .await
@@ -221,12 +216,7 @@ impl FlightService for FlightSqlService {
                 }
                 command => match traced(command) {
                     Command::CommandStatementQuery(q) => {
-                        let execution = gateway.execution(
-                            q.query,
-                            q.transaction_id.as_deref(),
-                            &principal,
-                            &target,
-                        )?;
+                        let execution = gateway.query_execution(q, &principal, &target)?;
                         gateway
                             .poll_new_statement(execution, descriptor, &principal)
                             .await
@@ -249,12 +239,7 @@ impl FlightService for FlightSqlService {
         let schema = serve(span, async {
             match traced(decode::command(&descriptor.cmd)?) {
                 Command::CommandStatementQuery(q) => {
-                    let execution = gateway.execution(
-                        q.query,
-                        q.transaction_id.as_deref(),
-                        &principal,
-                        &target,
-                    )?;
+                    let execution = gateway.query_execution(q, &principal, &target)?;
                     schema_result(&gateway.statement_schema(execution, &principal).await?)
                 }
                 other => match metadata::metadata_schema(&other) {

@@ -5,6 +5,7 @@
 
 use arrow_flight::sql::{
     ActionBeginTransactionRequest, ActionBeginTransactionResult, ActionEndTransactionRequest,
+    CommandStatementQuery,
 };
 
 use super::gateway::Gateway;
@@ -21,6 +22,21 @@ const COMMIT: i32 = 1;
 const ROLLBACK: i32 = 2;
 
 impl Gateway {
+    /// The execution of a CommandStatementQuery.
+    pub(crate) fn query_execution(
+        &self,
+        query: CommandStatementQuery,
+        principal: &Principal,
+        target: &SessionTarget,
+    ) -> Result<Execution> {
+        self.execution(
+            query.query,
+            query.transaction_id.as_deref(),
+            principal,
+            target,
+        )
+    }
+
     /// Where a statement runs: the session of `transaction_id`, or the database
     /// of the caller's session options.
     pub(crate) fn execution(

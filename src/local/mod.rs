@@ -8,10 +8,7 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{
-    AuthConfig, AwsSettings, CacheConfig, DataApiTarget, GatewayConfig, LimitsConfig, QueryConfig,
-    ServerConfig,
-};
+use crate::config::{AwsSettings, DataApiTarget, GatewayConfig, ServiceConfig};
 use crate::dataapi::AwsDataApi;
 use crate::emulator::{self, EmulatorConfig, ThrowawayCluster};
 
@@ -27,21 +24,9 @@ pub struct LocalArgs {
     /// Address of the Data API emulator.
     #[arg(long, env = "RSFS_EMULATOR_LISTEN", default_value = "127.0.0.1:0")]
     pub emulator_listen: SocketAddr,
-    /// Authentication (none by default for the local stack).
+    /// How Flight SQL is served (no authentication by default).
     #[command(flatten)]
-    pub auth: AuthConfig,
-    /// Results cache.
-    #[command(flatten)]
-    pub cache: CacheConfig,
-    /// Limits.
-    #[command(flatten)]
-    pub limits: LimitsConfig,
-    /// The gRPC server.
-    #[command(flatten)]
-    pub server: ServerConfig,
-    /// Query execution.
-    #[command(flatten)]
-    pub query: QueryConfig,
+    pub service: ServiceConfig,
     /// The emulator.
     #[command(flatten)]
     pub emulator: EmulatorConfig,
@@ -115,11 +100,7 @@ pub async fn run(
     let config = GatewayConfig {
         target,
         aws: settings,
-        server: args.server,
-        auth: args.auth,
-        cache: args.cache,
-        limits: args.limits,
-        query: args.query,
+        service: args.service,
     };
     let listener = TcpListener::bind(args.listen)
         .await

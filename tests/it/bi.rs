@@ -18,26 +18,7 @@ use futures::TryStreamExt as _;
 use prost::Message as _;
 use tonic::transport::Channel;
 
-use crate::common::{StackOptions, stack, stack_with, unique};
-
-async fn fetch(
-    client: &mut FlightSqlServiceClient<Channel>,
-    info: &FlightInfo,
-) -> Vec<RecordBatch> {
-    let mut out = Vec::new();
-    for endpoint in &info.endpoint {
-        let ticket = endpoint.ticket.clone().expect("ticket");
-        let batches: Vec<RecordBatch> = client
-            .do_get(ticket)
-            .await
-            .expect("do_get")
-            .try_collect()
-            .await
-            .expect("stream");
-        out.extend(batches);
-    }
-    out
-}
+use crate::common::{StackOptions, fetch, stack, stack_with, unique};
 
 async fn one(client: &mut FlightSqlServiceClient<Channel>, info: &FlightInfo) -> RecordBatch {
     let batches = fetch(client, info).await;

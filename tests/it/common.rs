@@ -123,7 +123,7 @@ pub(crate) struct StackOptions {
 pub(crate) async fn stack_with(options: StackOptions) -> Stack {
     use redshift_flight_sql::config::{
         AuthConfig, AwsSettings, ByteSize, CacheConfig, DataApiTarget, GatewayConfig,
-        HumanDuration, QueryConfig,
+        HumanDuration, QueryConfig, ServiceConfig,
     };
     use redshift_flight_sql::dataapi::AwsDataApi;
 
@@ -154,9 +154,7 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
         auth.mode = redshift_flight_sql::auth::AuthMode::Basic;
         auth.users_file = Some(path);
     }
-    let config = GatewayConfig {
-        target: target.clone(),
-        aws: aws.clone(),
+    let service = ServiceConfig {
         auth,
         cache: CacheConfig {
             cache_bytes: Some(ByteSize::mib(256)),
@@ -167,7 +165,12 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
             reuse: HumanDuration::secs(options.reuse_seconds),
             ..QueryConfig::default()
         },
-        ..GatewayConfig::default()
+        ..ServiceConfig::default()
+    };
+    let config = GatewayConfig {
+        target: target.clone(),
+        aws: aws.clone(),
+        service,
     };
     let api = std::sync::Arc::new(AwsDataApi::with_static_credentials(&aws, target));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -216,4 +219,26 @@ impl Stack {
             .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
             .collect()
     }
+}
+
+/// Reads every endpoint of `info`, in order, checking that each reuses the
+/// client's connection (no location).
+pub(crate) async fn fetch(
+    client: &mut arrow_flight::sql::client::FlightSqlServiceClient<tonic::transport::Channel>,
+    info: &arrow_flight::FlightInfo,
+) -> Vec<arrow::array::RecordBatch> {
+    let mut batches = Vec::new();
+    for endpoint in &info.endpoint {
+        assert!(
+            endpoint.location.is_empty(),
+            "endpoints reuse the client's connection"
+        );
+        let ticket = endpoint.ticket.clone().expect("ticket");
+        let stream = client.do_get(ticket).await.expect("do_get");
+        let got: Vec<arrow::array::RecordBatch> = futures::TryStreamExt::try_collect(stream)
+            .await
+            .expect("stream");
+        batches.extend(got);
+    }
+    batches
 }

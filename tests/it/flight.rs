@@ -12,30 +12,12 @@ use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt as _};
 use arrow_flight::{CancelFlightInfoRequest, CancelStatus, FlightDescriptor, FlightInfo, Ticket};
 use aws_sdk_redshiftdata::types::StatusString;
 use base64::Engine as _;
-use futures::{StreamExt as _, TryStreamExt as _};
+use futures::StreamExt as _;
 use prost::Message as _;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::common::{StackOptions, stack, stack_with};
-
-async fn fetch(
-    client: &mut FlightSqlServiceClient<Channel>,
-    info: &FlightInfo,
-) -> Vec<RecordBatch> {
-    let mut batches = Vec::new();
-    for endpoint in &info.endpoint {
-        assert!(
-            endpoint.location.is_empty(),
-            "endpoints reuse the client's connection"
-        );
-        let ticket = endpoint.ticket.clone().expect("ticket");
-        let stream = client.do_get(ticket).await.expect("do_get");
-        let got: Vec<RecordBatch> = stream.try_collect().await.expect("stream");
-        batches.extend(got);
-    }
-    batches
-}
+use crate::common::{StackOptions, fetch, stack, stack_with};
 
 async fn query(
     client: &mut FlightSqlServiceClient<Channel>,
