@@ -42,6 +42,16 @@ pub enum GatewayError {
         /// Statement Id.
         statement_id: String,
     },
+    /// A DoGet whose client stopped reading for longer than the idle limit.
+    #[error(
+        "the result stream of statement {statement_id} was not read for {idle:?}, so it was ended; DoGet the same ticket again to read it"
+    )]
+    StreamIdle {
+        /// Statement Id.
+        statement_id: String,
+        /// How long it waited.
+        idle: std::time::Duration,
+    },
     /// A ticket or handle that is not valid.
     #[error("{0}")]
     Ticket(#[from] TicketError),
@@ -164,6 +174,7 @@ impl From<GatewayError> for Status {
             GatewayError::DataApi { source } => data_api_status(&source, message),
             GatewayError::StatementFailed { .. } => Status::invalid_argument(message),
             GatewayError::StatementAborted { .. } => Status::cancelled(message),
+            GatewayError::StreamIdle { .. } => Status::aborted(message),
             GatewayError::Ticket(TicketError::BadSignature) | GatewayError::ForeignTicket => {
                 tracing::warn!(error = %message, "refused a ticket");
                 Status::permission_denied(message)

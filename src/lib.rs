@@ -13,6 +13,7 @@ pub mod emulator;
 pub mod error;
 pub mod flight;
 pub mod local;
+mod server;
 pub(crate) mod statement;
 pub mod telemetry;
 pub mod ticket;
@@ -22,13 +23,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{AuthMode, Authenticator};
 use crate::cache::ResultsCache;
 use crate::config::GatewayConfig;
-use crate::dataapi::{DataApi, WaitPolicy};
+use crate::dataapi::{DataApi, RetryingDataApi, WaitPolicy};
 use crate::flight::{FlightSqlService, Gateway};
 use crate::statement::Statements;
 use crate::ticket::TicketSigner;
@@ -63,12 +63,13 @@ pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<
         long_poll_seconds: config.service.query.long_poll_seconds(),
         ..WaitPolicy::default()
     };
+    let api = RetryingDataApi::wrap(api, config.service.retry.policy());
     let statements = Statements::new(
         api,
         wait,
         config.target.database.clone(),
         ResultsCache::new(&config.service.cache),
-        config.service.limits.pages_in_flight.get(),
+        &config.service.limits,
     );
     let gateway = Gateway::new(
         statements,
@@ -78,21 +79,6 @@ pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<
         &config.service.limits,
     );
     Ok(FlightSqlService::new(gateway))
-}
-
-/// Accepted connections with TCP_NODELAY: gRPC sends small frames (FlightInfo,
-/// the schema message) that Nagle's algorithm would hold back ~40 ms.
-fn incoming(
-    listener: TcpListener,
-) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    use futures::StreamExt as _;
-    TcpListenerStream::new(listener).map(|conn| {
-        conn.inspect(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "TCP_NODELAY");
-            }
-        })
-    })
 }
 
 /// Serves Flight SQL on `listener` until `shutdown` is cancelled.
@@ -107,10 +93,11 @@ pub async fn run(
         .max_decoding_message_size(max_message)
         .max_encoding_message_size(max_message);
     tonic::transport::Server::builder()
+        .layer(server::InvalidRequestLayer)
         .http2_keepalive_interval(Some(config.service.server.keepalive_interval.get()))
         .http2_keepalive_timeout(Some(config.service.server.keepalive_timeout.get()))
         .add_service(service)
-        .serve_with_incoming_shutdown(incoming(listener), shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(server::incoming(listener), shutdown.cancelled_owned())
         .await
         .context("serving Flight SQL")
 }

@@ -108,7 +108,12 @@ async fn run_emulator(args: EmulatorArgs, shutdown: CancellationToken) -> anyhow
 
 async fn run_serve(args: ServeArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
     // clap has checked that a target is named (--cluster-identifier or --workgroup-name).
-    let api = AwsDataApi::connect(&args.gateway.aws, args.gateway.target.clone()).await;
+    let api = AwsDataApi::connect(
+        &args.gateway.aws,
+        &args.gateway.service.retry,
+        args.gateway.target.clone(),
+    )
+    .await;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

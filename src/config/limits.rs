@@ -2,6 +2,8 @@
 
 use std::num::NonZeroUsize;
 
+use clap::builder::TypedValueParser as _;
+
 use super::units::HumanDuration;
 
 /// Default result pages held at once across all DoGets.
@@ -10,6 +12,12 @@ pub(super) const DEFAULT_PAGES_IN_FLIGHT: NonZeroUsize = NonZeroUsize::MIN.satur
 pub(super) const DEFAULT_METADATA_CACHE_TTL: HumanDuration = HumanDuration::secs(30);
 /// Default metadata answers kept.
 pub(super) const DEFAULT_METADATA_CACHE_ENTRIES: u64 = 1000;
+/// Default most parameter rows one request may bind.
+pub(super) const DEFAULT_MAX_BOUND_ROWS: usize = 1000;
+/// Default statements one request runs at once (a query bound to many rows).
+pub(super) const DEFAULT_STATEMENTS_PER_REQUEST: usize = 8;
+/// Default time a DoGet may wait for its client to read.
+pub(super) const DEFAULT_STREAM_IDLE_TIMEOUT: HumanDuration = HumanDuration::secs(300);
 /// Default time a prepared query's dataset schema is reused.
 pub(super) const DEFAULT_SCHEMA_CACHE_TTL: HumanDuration = HumanDuration::secs(300);
 /// Default dataset schemas kept.
@@ -27,6 +35,19 @@ pub struct LimitsConfig {
     /// not grow with the number of clients.
     #[arg(long, env = "RSFS_PAGES_IN_FLIGHT", default_value_t = DEFAULT_PAGES_IN_FLIGHT)]
     pub pages_in_flight: NonZeroUsize,
+    /// How long a DoGet waits for a client that stopped reading before it
+    /// ends the stream with an error and frees what it holds.
+    #[arg(long, env = "RSFS_STREAM_IDLE_TIMEOUT", default_value_t = DEFAULT_STREAM_IDLE_TIMEOUT)]
+    pub stream_idle_timeout: HumanDuration,
+    /// Most parameter rows one request may bind (INVALID_ARGUMENT beyond).
+    #[arg(long, env = "RSFS_MAX_BOUND_ROWS", default_value_t = DEFAULT_MAX_BOUND_ROWS)]
+    pub max_bound_rows: usize,
+    /// Statements one request runs at once, such as a query bound to many
+    /// parameter rows (each row is its own statement; the Data API counts
+    /// them against its active-statements quota).
+    #[arg(long, env = "RSFS_STATEMENTS_PER_REQUEST", default_value_t = DEFAULT_STATEMENTS_PER_REQUEST,
+          value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
+    pub statements_per_request: usize,
     /// How long a metadata answer (GetTables, GetDbSchemas, …) is reused for the same caller.
     #[arg(long, env = "RSFS_METADATA_CACHE_TTL", default_value_t = DEFAULT_METADATA_CACHE_TTL)]
     pub metadata_cache_ttl: HumanDuration,
@@ -52,6 +73,9 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             pages_in_flight: DEFAULT_PAGES_IN_FLIGHT,
+            stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
+            max_bound_rows: DEFAULT_MAX_BOUND_ROWS,
+            statements_per_request: DEFAULT_STATEMENTS_PER_REQUEST,
             metadata_cache_ttl: DEFAULT_METADATA_CACHE_TTL,
             metadata_cache_entries: DEFAULT_METADATA_CACHE_ENTRIES,
             schema_cache_ttl: DEFAULT_SCHEMA_CACHE_TTL,

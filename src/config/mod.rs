@@ -8,6 +8,7 @@ mod aws;
 mod cache;
 mod limits;
 mod query;
+mod retry;
 mod server;
 mod target;
 mod units;
@@ -19,6 +20,7 @@ pub use aws::AwsSettings;
 pub use cache::CacheConfig;
 pub use limits::LimitsConfig;
 pub use query::QueryConfig;
+pub use retry::RetryConfig;
 pub use server::ServerConfig;
 pub use target::DataApiTarget;
 pub use units::{ByteSize, HumanDuration, UnitError};
@@ -53,6 +55,9 @@ pub struct ServiceConfig {
     /// Limits.
     #[command(flatten)]
     pub limits: LimitsConfig,
+    /// Retries of Data API calls.
+    #[command(flatten)]
+    pub retry: RetryConfig,
     /// Query execution.
     #[command(flatten)]
     pub query: QueryConfig,
@@ -108,6 +113,8 @@ mod tests {
         query: QueryConfig,
         #[command(flatten)]
         aws: AwsSettings,
+        #[command(flatten)]
+        retry: RetryConfig,
     }
 
     #[test]
@@ -119,6 +126,7 @@ mod tests {
         assert_eq!(parsed.limits, LimitsConfig::default());
         assert_eq!(parsed.query, QueryConfig::default());
         assert_eq!(parsed.aws, AwsSettings::default());
+        assert_eq!(parsed.retry, RetryConfig::default());
     }
 
     #[test]
@@ -217,6 +225,8 @@ mod tests {
             "1m",
             "--reuse-entries",
             "40",
+            "--retry-budget",
+            "45s",
         ])
         .expect("all flags");
         let (t, a) = (&args.gateway.target, &args.gateway.aws);
@@ -224,7 +234,8 @@ mod tests {
         assert_eq!(args.listen, "127.0.0.1:0".parse().expect("addr"));
         assert_eq!(t.database, "analytics");
         assert_eq!(a.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(a.max_attempts, 7);
+        assert_eq!(g.retry.max_attempts, 7);
+        assert_eq!(g.retry.retry_budget.get(), Duration::from_secs(45));
         assert_eq!(g.server.keepalive_interval.get(), Duration::from_secs(15));
         assert_eq!(g.server.keepalive_timeout.get(), Duration::from_secs(5));
         assert_eq!(g.server.max_message_size, ByteSize::mib(16));

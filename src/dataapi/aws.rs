@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
+use aws_config::retry::RetryConfig as SdkRetryConfig;
 use aws_sdk_redshiftdata::Client;
 use aws_sdk_redshiftdata::config::SharedHttpClient;
 use aws_sdk_redshiftdata::config::http::HttpResponse;
 use aws_sdk_redshiftdata::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_redshiftdata::types::{Field, QueryRecords, ResultFormatString, StatusString};
 
-use crate::config::{AwsSettings, DataApiTarget};
+use crate::config::{AwsSettings, DataApiTarget, RetryConfig};
 
 use super::{
     BatchExecuteRequest, ColumnMetadata, DataApi, DataApiError, DataApiErrorKind, ExecuteRequest,
@@ -50,7 +50,11 @@ pub fn https_client() -> SharedHttpClient {
 
 impl AwsDataApi {
     /// Builds the client from the standard AWS configuration chain.
-    pub async fn connect(settings: &AwsSettings, target: DataApiTarget) -> Self {
+    pub async fn connect(
+        settings: &AwsSettings,
+        retry: &RetryConfig,
+        target: DataApiTarget,
+    ) -> Self {
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
         if let Some(region) = &settings.region {
@@ -58,8 +62,8 @@ impl AwsDataApi {
         }
         let shared = loader.load().await;
         let mut config = aws_sdk_redshiftdata::config::Builder::from(&shared).retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(settings.max_attempts.max(1))
+            SdkRetryConfig::standard()
+                .with_max_attempts(retry.max_attempts.max(1))
                 .with_initial_backoff(Duration::from_millis(50)),
         );
         if let Some(url) = &settings.endpoint_url {
@@ -73,7 +77,11 @@ impl AwsDataApi {
 
     /// A client with fixed dummy credentials, for the local emulator (which
     /// does not check signatures): no credential chain is consulted.
-    pub fn with_static_credentials(settings: &AwsSettings, target: DataApiTarget) -> Self {
+    pub fn with_static_credentials(
+        settings: &AwsSettings,
+        retry: &RetryConfig,
+        target: DataApiTarget,
+    ) -> Self {
         let mut config = aws_sdk_redshiftdata::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(aws_sdk_redshiftdata::config::Region::new(
@@ -87,8 +95,8 @@ impl AwsDataApi {
             ))
             .http_client(https_client())
             .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(settings.max_attempts.max(1))
+                SdkRetryConfig::standard()
+                    .with_max_attempts(retry.max_attempts.max(1))
                     .with_initial_backoff(Duration::from_millis(50)),
             );
         if let Some(url) = &settings.endpoint_url {
@@ -168,6 +176,14 @@ fn kind_of<E: ProvideErrorMetadata + std::error::Error + 'static>(
             | "ExecuteStatementException"
             | "BatchExecuteStatementException",
         ) => (Kind::Unavailable, message),
+        // A refusal the gateway does not model (an HTTP body limit, a new
+        // error code) is still the request's fault: say what the service said.
+        Some(other) if (400..500).contains(&status) => {
+            (Kind::Validation, format!("{other}: {message}"))
+        }
+        None if (400..500).contains(&status) => {
+            (Kind::Validation, format!("HTTP {status}: {message}"))
+        }
         Some(other) => (Kind::Protocol, format!("{other}: {message}")),
         None => (Kind::Protocol, message),
     }
@@ -429,7 +445,8 @@ impl DataApi for AwsDataApi {
                 Operation::BatchExecuteStatement,
                 request.parameters,
             )?)
-            .set_statement_name(request.statement_name);
+            .set_statement_name(request.statement_name)
+            .set_client_token(request.client_token);
         let out = call
             .send()
             .await

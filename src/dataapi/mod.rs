@@ -3,12 +3,14 @@
 
 mod aws;
 mod error;
+mod retry;
 mod wait;
 
 use std::fmt::Debug;
 
 pub use aws::{AwsDataApi, https_client};
 pub use error::{DataApiError, DataApiErrorKind, Operation};
+pub use retry::{RetryPolicy, RetryingDataApi};
 pub use wait::{WaitPolicy, wait_for_statement};
 
 /// How result pages are encoded by the Data API.
@@ -69,6 +71,8 @@ pub struct BatchExecuteRequest {
     pub statement_name: Option<String>,
     /// Result encoding.
     pub result_format: ResultFormat,
+    /// Idempotency token.
+    pub client_token: Option<String>,
 }
 
 /// One table of ListTables (`TableMember`).

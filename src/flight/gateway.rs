@@ -33,6 +33,10 @@ pub(crate) struct Gateway {
     /// DoPutPreparedStatementResult that keep using the handle they had
     /// (this replica only; current clients use the new, self-contained handle).
     pub(crate) bound_rows: moka::future::Cache<Vec<u8>, Arc<Vec<ParameterRow>>>,
+    /// Most parameter rows one request may bind.
+    pub(crate) max_bound_rows: usize,
+    /// Statements one request runs at once.
+    pub(crate) statements_per_request: usize,
     /// Finished statements by what ran them, when reuse is on; concurrent
     /// identical queries wait for one execution.
     pub(crate) reuse: Option<moka::future::Cache<ReuseKey, Finished>>,
@@ -70,6 +74,8 @@ impl Gateway {
                 .max_capacity(limits.bound_rows_entries)
                 .time_to_live(limits.bound_rows_ttl.get())
                 .build(),
+            max_bound_rows: limits.max_bound_rows,
+            statements_per_request: limits.statements_per_request,
             reuse,
         }
     }

@@ -15,6 +15,10 @@ use crate::dataapi::SqlParameter;
 use crate::error::{GatewayError, Result};
 use crate::ticket::proto::{ParameterRow, ParameterValue, parameter_value};
 
+/// Most parameters one statement may have: Redshift, like PostgreSQL's wire
+/// protocol, counts bind parameters in a signed 16-bit number.
+pub(crate) const MAX_PARAMETERS: usize = 32_767;
+
 /// The parameters of a SQL text: how many, and their names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Parameters {
@@ -43,6 +47,11 @@ impl Parameters {
                         "$0 is not a parameter: they start at $1".to_owned(),
                     ));
                 }
+                PlaceholderKind::Positional(n) if n > MAX_PARAMETERS => {
+                    return Err(GatewayError::InvalidArgument(format!(
+                        "${n} is beyond the {MAX_PARAMETERS} parameters a statement may have"
+                    )));
+                }
                 PlaceholderKind::Positional(n) => ("$n", n - 1),
                 PlaceholderKind::Named(name) => {
                     let index = match names.iter().position(|n| *n == name) {
@@ -62,6 +71,11 @@ impl Parameters {
             }
             style = Some(this);
             slots.push((p.range, index));
+        }
+        if questions > MAX_PARAMETERS || names.len() > MAX_PARAMETERS {
+            return Err(GatewayError::InvalidArgument(format!(
+                "the statement has more than the {MAX_PARAMETERS} parameters a statement may have"
+            )));
         }
         if style != Some(":name") {
             let count = slots.iter().map(|(_, i)| i + 1).max().unwrap_or(0);
@@ -234,6 +248,27 @@ mod tests {
         assert_eq!(p.names, ["b", "a"]);
         assert!(Parameters::parse("select ?, :a").is_err());
         assert!(p.bind("select :b, :a, :b", &[text("1")], "").is_err());
+    }
+
+    #[test]
+    fn placeholder_numbers_are_capped() {
+        for sql in [
+            "select $18446744073709551615",
+            "select $1000000",
+            "select $32768",
+        ] {
+            let e = Parameters::parse(sql).expect_err(sql);
+            assert!(e.to_string().contains("32767 parameters"), "{e}");
+        }
+        assert_eq!(
+            Parameters::parse("select $32767")
+                .expect("at the cap")
+                .names
+                .len(),
+            32_767
+        );
+        let many = vec!["?"; 32_768].join(", ");
+        assert!(Parameters::parse(&format!("select {many}")).is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::parameters::{Parameters, rows_of};
 use crate::auth::Principal;
 use crate::dataapi::{ExecuteRequest, SqlParameter};
 use crate::error::{GatewayError, Result};
-use crate::statement::Execution;
+use crate::statement::{Execution, check_size};
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::{ParameterRow, PreparedStatement};
 
@@ -32,6 +32,18 @@ fn ipc(schema: &Schema) -> Result<bytes::Bytes> {
 }
 
 impl Gateway {
+    /// The parameter rows of `batches`, at most `--max-bound-rows` of them.
+    fn bound_rows_of(&self, batches: &[RecordBatch]) -> Result<Vec<ParameterRow>> {
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        if rows > self.max_bound_rows {
+            return Err(GatewayError::InvalidArgument(format!(
+                "{rows} parameter rows were bound; one request may bind at most {}",
+                self.max_bound_rows
+            )));
+        }
+        rows_of(batches)
+    }
+
     fn open_prepared(&self, handle: &[u8], principal: &Principal) -> Result<PreparedStatement> {
         let prepared: PreparedStatement = self.signer.open(PayloadKind::Prepared, handle)?;
         if prepared.principal != principal.0 {
@@ -62,6 +74,7 @@ impl Gateway {
         target: Execution,
         principal: &Principal,
     ) -> Result<ActionCreatePreparedStatementResult> {
+        check_size(&request.query)?;
         let parameters = Parameters::parse(&request.query)?;
         let is_query = is_query(&request.query);
         let dataset_schema = if is_query {
@@ -162,7 +175,7 @@ impl Gateway {
                 )));
             }
         }
-        prepared.rows = rows_of(batches)?;
+        prepared.rows = self.bound_rows_of(batches)?;
         self.bound_rows
             .insert(handle.to_vec(), Arc::new(prepared.rows.clone()))
             .await;
@@ -231,7 +244,7 @@ impl Gateway {
     ) -> Result<i64> {
         let prepared = self.open_bound(handle, principal).await?;
         let rows = if batches.iter().any(|b| b.num_rows() > 0) {
-            rows_of(batches)?
+            self.bound_rows_of(batches)?
         } else {
             prepared.rows.clone()
         };

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow_flight::sql::{ProstMessageExt as _, TicketStatementQuery};
 use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
+use futures::StreamExt as _;
 use prost::Message as _;
 
 use super::gateway::Gateway;
@@ -134,11 +135,13 @@ impl Gateway {
         descriptor: FlightDescriptor,
         principal: &Principal,
     ) -> Result<FlightInfo> {
+        // Each bound row is its own statement: run several at once, in order.
+        let mut infos = futures::stream::iter(executions)
+            .map(|execution| self.statement_flight_info(execution, descriptor.clone(), principal))
+            .buffered(self.statements_per_request);
         let mut merged: Option<FlightInfo> = None;
-        for execution in executions {
-            let info = self
-                .statement_flight_info(execution, descriptor.clone(), principal)
-                .await?;
+        while let Some(info) = infos.next().await {
+            let info = info?;
             merged = Some(match merged {
                 None => info,
                 Some(mut all) => {

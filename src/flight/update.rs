@@ -89,6 +89,7 @@ impl Gateway {
                 transaction,
                 statement_name: None,
                 result_format: ResultFormat::Json,
+                client_token: None,
             })
             .await?;
         let skip = usize::from(search_path.is_some());

@@ -94,9 +94,8 @@ pub async fn run(
     let settings = AwsSettings {
         region: Some("us-east-1".to_owned()),
         endpoint_url: Some(emulator_url),
-        max_attempts: 3,
     };
-    let api = AwsDataApi::with_static_credentials(&settings, target.clone());
+    let api = AwsDataApi::with_static_credentials(&settings, &args.service.retry, target.clone());
     let config = GatewayConfig {
         target,
         aws: settings,

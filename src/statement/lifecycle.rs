@@ -55,6 +55,20 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Largest SQL text the Data API runs (its documented 100 KB statement limit).
+pub(crate) const MAX_STATEMENT_BYTES: usize = 100 * 1024;
+
+/// Refuses a SQL text the Data API would refuse for its size, before any call.
+pub(crate) fn check_size(sql: &str) -> Result<()> {
+    if sql.len() > MAX_STATEMENT_BYTES {
+        return Err(GatewayError::InvalidArgument(format!(
+            "the SQL text is {} bytes; the Data API runs statements of at most {MAX_STATEMENT_BYTES}",
+            sql.len()
+        )));
+    }
+    Ok(())
+}
+
 impl Statements {
     /// ExecuteStatement, or with a search path a BatchExecuteStatement of
     /// `set search_path` and the statement: the Id to wait for and read (the
@@ -64,6 +78,7 @@ impl Statements {
         request: ExecuteRequest,
         search_path: Option<&str>,
     ) -> Result<String> {
+        check_size(&request.sql)?;
         let Some(schema) = search_path.filter(|s| !s.is_empty()) else {
             return Ok(self.api.execute_statement(request).await?);
         };
@@ -78,6 +93,7 @@ impl Statements {
                 transaction,
                 statement_name: request.statement_name,
                 result_format: request.result_format,
+                client_token: request.client_token,
             })
             .await?;
         Ok(format!("{id}:2"))
@@ -107,6 +123,9 @@ impl Statements {
 
     /// Submits a batch and waits for its successful end.
     pub(crate) async fn run_batch_to_end(&self, request: BatchExecuteRequest) -> Result<Ran> {
+        for sql in &request.sqls {
+            check_size(sql)?;
+        }
         let id = self.api.batch_execute_statement(request).await?;
         let description = self.wait_finished(&id).await?;
         Ok(Ran { id, description })

@@ -12,7 +12,7 @@ mod stream;
 
 use std::sync::Arc;
 
-pub(crate) use lifecycle::{Ran, ensure_finished};
+pub(crate) use lifecycle::{Ran, check_size, ensure_finished};
 pub(crate) use results::{cache_key, handle_format};
 pub(crate) use reuse::{Finished, ReuseKey};
 pub(crate) use stream::{FlightDataStream, batches_stream};
@@ -71,25 +71,35 @@ pub(crate) struct Statements {
     wait: WaitPolicy,
     database: String,
     cache: ResultsCache,
-    /// Result pages all DoGets and first pages may hold at once.
+    /// Pages being fetched or converted at once by all DoGets. A permit is
+    /// held only while that work runs, never while a stream waits for its
+    /// client, so a client that does not read holds none.
     page_permits: Arc<tokio::sync::Semaphore>,
+    /// First pages being fetched or converted at once (GetFlightInfo): a pool
+    /// of their own, so a new query never waits behind running streams.
+    first_page_permits: Arc<tokio::sync::Semaphore>,
+    /// How long a DoGet may wait for its client to read before it ends.
+    stream_idle_timeout: std::time::Duration,
 }
 
 impl Statements {
-    /// The lifecycle over `api`.
+    /// The lifecycle over `api`, with the page budgets and idle limit of `limits`.
     pub(crate) fn new(
         api: Arc<dyn DataApi>,
         wait: WaitPolicy,
         database: String,
         cache: ResultsCache,
-        pages_in_flight: usize,
+        limits: &crate::config::LimitsConfig,
     ) -> Self {
+        let pages = limits.pages_in_flight.get();
         Self {
             api,
             wait,
             database,
             cache,
-            page_permits: Arc::new(tokio::sync::Semaphore::new(pages_in_flight.max(1))),
+            page_permits: Arc::new(tokio::sync::Semaphore::new(pages)),
+            first_page_permits: Arc::new(tokio::sync::Semaphore::new(pages)),
+            stream_idle_timeout: limits.stream_idle_timeout.get(),
         }
     }
 

@@ -43,9 +43,10 @@ pub(crate) fn cache_key(handle: &StatementHandle) -> CacheKey {
 impl Statements {
     /// Fetches and converts the first result page.
     pub(crate) async fn first_page(&self, handle: &StatementHandle) -> Result<CachedResult> {
-        // Counted with the pages of running DoGets: many clients starting at
-        // once must not each hold a page and its conversion.
-        let _permit = Arc::clone(&self.page_permits)
+        // Bounded, so that many clients starting at once do not each hold a
+        // page and its conversion; apart from the streams' budget, so that a
+        // new query never waits behind them.
+        let _permit = Arc::clone(&self.first_page_permits)
             .acquire_owned()
             .await
             .map_err(|e| GatewayError::Internal(format!("page budget closed: {e}")))?;

@@ -13,13 +13,14 @@ use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use futures::stream::BoxStream;
 use futures::{StreamExt as _, TryStreamExt as _, stream};
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
 use tonic::Status;
 use tracing::Instrument as _;
 
 use super::Statements;
 use super::results::{cache_key, result_format};
 use crate::cache::{CachedResult, ResultsCache};
+use crate::dataapi::{DataApi, ResultFormat, ResultPage};
 use crate::error::GatewayError;
 use crate::ticket::StatementHandle;
 
@@ -60,15 +61,21 @@ impl Statements {
         let converter = start.converter.clone();
         let total_rows = start.total_rows;
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(1);
+        let ended = CancellationToken::new();
+        let idle = GatewayError::StreamIdle {
+            statement_id: handle.statement_id.clone(),
+            idle: self.stream_idle_timeout,
+        };
         let producer = PageProducer {
             statements: self.clone(),
             handle,
             start,
+            ended: ended.clone(),
         };
         tokio::spawn(producer.run(tx).instrument(tracing::Span::current()));
         let stream = FlightDataEncoderBuilder::new()
             .with_schema(schema)
-            .build(ReceiverStream::new(rx))
+            .build(batches_until_ended(rx, ended, idle))
             .map_err(Status::from);
         // Record the encoded messages; when the client has read them all, the
         // cache keeps them so a re-read streams them without re-encoding.
@@ -149,92 +156,172 @@ impl Drop for Recorder {
     }
 }
 
+/// The batches a producer sends, until it ends the stream with an error
+/// through `ended` (a batch still queued then is dropped, never sent as if
+/// the result were complete).
+fn batches_until_ended(
+    rx: tokio::sync::mpsc::Receiver<Result<RecordBatch, FlightError>>,
+    ended: CancellationToken,
+    error: GatewayError,
+) -> impl futures::Stream<Item = Result<RecordBatch, FlightError>> {
+    stream::unfold(Some((rx, ended, error)), |state| async move {
+        let (mut rx, ended, error) = state?;
+        tokio::select! {
+            biased;
+            () = ended.cancelled() => {
+                let status = Status::from(error);
+                Some((Err(FlightError::Tonic(Box::new(status))), None))
+            }
+            item = rx.recv() => item.map(|item| (item, Some((rx, ended, error)))),
+        }
+    })
+}
+
 /// Feeds one DoGet: the batches it starts from, then the following pages.
+///
+/// Nothing shared is held while it waits for its client: a page permit is
+/// taken only to fetch or to convert, and each step first waits for room in
+/// the stream's own one-item queues. A client that does not read for the idle
+/// limit ends the stream with an error, which frees everything it held.
 struct PageProducer {
     statements: Statements,
     handle: StatementHandle,
     start: Arc<CachedResult>,
+    /// Cancelled when the stream ends with an error the client may not be
+    /// reading yet.
+    ended: CancellationToken,
 }
 
-/// Sends `error` as the stream's end.
-async fn fail(
-    tx: &tokio::sync::mpsc::Sender<Result<RecordBatch, FlightError>>,
-    error: GatewayError,
-) {
-    let status = Status::from(error);
-    let _ = tx.send(Err(FlightError::Tonic(Box::new(status)))).await;
-}
+/// The producer's side of a DoGet.
+type BatchSender = tokio::sync::mpsc::Sender<Result<RecordBatch, FlightError>>;
+
+/// Room for one more item in a DoGet's queue.
+type BatchSlot<'a> = tokio::sync::mpsc::Permit<'a, Result<RecordBatch, FlightError>>;
 
 impl PageProducer {
-    async fn run(self, tx: tokio::sync::mpsc::Sender<Result<RecordBatch, FlightError>>) {
-        let Self {
-            statements,
-            handle,
-            start,
-        } = self;
-        for batch in &start.batches {
-            if tx.send(Ok(batch.clone())).await.is_err() {
+    /// Waits for room for one more batch, up to the idle limit; `None` when
+    /// the client went away.
+    async fn room<'a>(&self, tx: &'a BatchSender) -> Result<Option<BatchSlot<'a>>, GatewayError> {
+        let idle = self.statements.stream_idle_timeout;
+        match tokio::time::timeout(idle, tx.reserve()).await {
+            Ok(Ok(slot)) => Ok(Some(slot)),
+            Ok(Err(_)) => Ok(None),
+            Err(_) => Err(GatewayError::StreamIdle {
+                statement_id: self.handle.statement_id.clone(),
+                idle,
+            }),
+        }
+    }
+
+    /// Ends the stream with `error`: in order when the client reads on, else
+    /// (an idle client) through `ended`.
+    async fn fail(&self, tx: &BatchSender, error: GatewayError) {
+        if !matches!(error, GatewayError::StreamIdle { .. }) {
+            if let Ok(Some(slot)) = self.room(tx).await {
+                slot.send(Err(FlightError::Tonic(Box::new(Status::from(error)))));
                 return;
             }
+        } else {
+            tracing::info!(error = %error, "ending a stream its client does not read");
         }
-        // Pages are fetched one ahead by their own task while the current one is
-        // converted on a blocking thread and sent: fetching, SDK parsing and
+        self.ended.cancel();
+    }
+
+    async fn run(self, tx: BatchSender) {
+        if let Err(e) = self.produce(&tx).await {
+            self.fail(&tx, e).await;
+        }
+    }
+
+    async fn produce(&self, tx: &BatchSender) -> Result<(), GatewayError> {
+        for batch in &self.start.batches {
+            let Some(slot) = self.room(tx).await? else {
+                return Ok(());
+            };
+            slot.send(Ok(batch.clone()));
+        }
+        // Pages are fetched one ahead by their own task while the current one
+        // is converted on a blocking thread and sent: fetching, SDK parsing and
         // conversion use both cores.
         let (pages_tx, mut pages) = tokio::sync::mpsc::channel(1);
-        let fetcher = {
-            let api = Arc::clone(&statements.api);
-            let permits = Arc::clone(&statements.page_permits);
-            let id = handle.statement_id.clone();
-            let format = result_format(&handle);
-            let mut token = start.next_token.clone();
-            async move {
-                while let Some(next) = token.take() {
-                    // Bounds the pages held by all DoGets at once (fetched,
-                    // converting or queued), whatever the number of clients.
-                    let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-                        return;
-                    };
-                    let page = api.get_statement_result(&id, format, Some(next)).await;
-                    if let Ok(p) = &page {
-                        token.clone_from(&p.next_token);
-                    }
-                    if pages_tx.send((page, permit)).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        };
-        tokio::spawn(fetcher.instrument(tracing::Span::current()));
-        while let Some((page, permit)) = pages.recv().await {
-            let page = match page {
-                Ok(page) => page,
-                Err(e) => return fail(&tx, e.into()).await,
+        let fetcher = fetch_pages(
+            Arc::clone(&self.statements.api),
+            Arc::clone(&self.statements.page_permits),
+            self.handle.statement_id.clone(),
+            result_format(&self.handle),
+            self.start.next_token.clone(),
+            pages_tx,
+        );
+        let _stop_fetching =
+            AbortOnDrop(tokio::spawn(fetcher.instrument(tracing::Span::current())));
+        loop {
+            // Room for the batch first: a converted page waiting for a client
+            // that does not read would hold memory for nothing.
+            let Some(slot) = self.room(tx).await? else {
+                return Ok(());
             };
-            let converting = Arc::clone(&start);
+            let Some(page) = pages.recv().await else {
+                return Ok(());
+            };
+            let page = page?;
+            let permit = Arc::clone(&self.statements.page_permits)
+                .acquire_owned()
+                .await
+                .map_err(|e| GatewayError::Internal(format!("page budget closed: {e}")))?;
+            let converting = Arc::clone(&self.start);
             let converted = tokio::task::spawn_blocking(move || {
                 converting.converter.convert(&page.records, false)
             })
             .await;
-            let batch = match converted {
-                Ok(Ok(batch)) => batch,
-                Ok(Err(source)) => {
-                    let error = GatewayError::Convert {
-                        statement_id: handle.statement_id.clone(),
-                        source,
-                    };
-                    return fail(&tx, error).await;
-                }
-                Err(join) => {
-                    let error = GatewayError::Internal(format!("conversion task: {join}"));
-                    return fail(&tx, error).await;
-                }
-            };
-            if batch.num_rows() == 0 {
-                continue;
-            }
-            let sent = tx.send(Ok(batch)).await;
             drop(permit);
-            if sent.is_err() {
+            let batch = converted
+                .map_err(|join| GatewayError::Internal(format!("conversion task: {join}")))?
+                .map_err(|source| GatewayError::Convert {
+                    statement_id: self.handle.statement_id.clone(),
+                    source,
+                })?;
+            if batch.num_rows() > 0 {
+                slot.send(Ok(batch));
+            }
+        }
+    }
+}
+
+/// Aborts a task when dropped (the fetcher of a stream that ended).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Fetches the pages after `token`, each once there is room for it in the
+/// stream's queue, holding a page permit only while the fetch runs.
+async fn fetch_pages(
+    api: Arc<dyn DataApi>,
+    permits: Arc<tokio::sync::Semaphore>,
+    id: String,
+    format: ResultFormat,
+    mut token: Option<String>,
+    pages: tokio::sync::mpsc::Sender<Result<ResultPage, GatewayError>>,
+) {
+    while let Some(next) = token.take() {
+        let Ok(slot) = pages.reserve().await else {
+            return;
+        };
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+            return;
+        };
+        let page = api.get_statement_result(&id, format, Some(next)).await;
+        drop(permit);
+        match page {
+            Ok(page) => {
+                token.clone_from(&page.next_token);
+                slot.send(Ok(page));
+            }
+            Err(e) => {
+                slot.send(Err(e.into()));
                 return;
             }
         }

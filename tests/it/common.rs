@@ -117,6 +117,8 @@ pub(crate) struct StackOptions {
     pub(crate) result_format: redshift_flight_sql::dataapi::ResultFormat,
     /// `--reuse-seconds`.
     pub(crate) reuse_seconds: u64,
+    /// The gateway's limits.
+    pub(crate) limits: redshift_flight_sql::config::LimitsConfig,
 }
 
 /// Starts an emulator and a gateway on free ports.
@@ -137,7 +139,6 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
     let aws = AwsSettings {
         region: Some("us-east-1".to_owned()),
         endpoint_url: Some(emulator.url.clone()),
-        max_attempts: 2,
     };
     let mut auth = AuthConfig {
         token_ttl: HumanDuration::secs(3600),
@@ -165,14 +166,19 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
             reuse: HumanDuration::secs(options.reuse_seconds),
             ..QueryConfig::default()
         },
+        limits: options.limits,
         ..ServiceConfig::default()
     };
+    let api = std::sync::Arc::new(AwsDataApi::with_static_credentials(
+        &aws,
+        &service.retry,
+        target.clone(),
+    ));
     let config = GatewayConfig {
-        target: target.clone(),
-        aws: aws.clone(),
+        target,
+        aws,
         service,
     };
-    let api = std::sync::Arc::new(AwsDataApi::with_static_credentials(&aws, target));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

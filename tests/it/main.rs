@@ -5,4 +5,5 @@ mod bi;
 mod cancel;
 mod common;
 mod emulator;
+mod fairness;
 mod flight;

@@ -99,12 +99,13 @@ pub fn placeholders(sql: &str) -> Vec<Placeholder> {
                 while j < b.len() && b[j].is_ascii_digit() {
                     j += 1;
                 }
-                if let Ok(n) = sql[i + 1..j].parse::<usize>() {
-                    found.push(Placeholder {
-                        range: i..j,
-                        kind: PlaceholderKind::Positional(n),
-                    });
-                }
+                // A number too large for usize is still a placeholder (one no
+                // statement can have): callers refuse it by its number.
+                let n = sql[i + 1..j].parse::<usize>().unwrap_or(usize::MAX);
+                found.push(Placeholder {
+                    range: i..j,
+                    kind: PlaceholderKind::Positional(n),
+                });
                 i = j;
             }
             b'$' => {
@@ -174,6 +175,17 @@ mod tests {
         let sql = "insert into t values (?, ?)";
         let p = placeholders(sql);
         assert_eq!(&sql[p[1].range.clone()], "?");
+    }
+
+    #[test]
+    fn huge_positions_are_kept_for_the_caller_to_refuse() {
+        assert_eq!(
+            kinds("select $18446744073709551615, $99999999999999999999999"),
+            vec![
+                PlaceholderKind::Positional(usize::MAX),
+                PlaceholderKind::Positional(usize::MAX)
+            ]
+        );
     }
 
     #[test]
