@@ -3,5 +3,4 @@
 
 mod bi;
 mod common;
-mod emulator;
 mod flight;

@@ -1,6 +1,10 @@
 //! A local Redshift Data API: the AWS JSON 1.1 wire protocol of all 12
 //! operations, served over HTTP and run on a real PostgreSQL, so that the
 //! unchanged AWS SDKs work against it through an endpoint URL.
+//!
+//! `serve(config, postgres_url, listener, shutdown)` serves on a listener the
+//! caller bound (tests bind port 0); [`ThrowawayCluster`] starts a PostgreSQL
+//! to serve from; [`run`] is the whole `redshift-data-emulator` command.
 
 mod catalog;
 mod error;
@@ -14,10 +18,12 @@ mod statements;
 mod values;
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +31,21 @@ pub use error::ApiError;
 use postgres::Connector;
 pub use postgres::ThrowawayCluster;
 use statements::Statement;
+
+/// The flags of the `emulator` command: where to listen, which PostgreSQL to
+/// serve from, and the emulator's settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to serve the Data API on (port 0 picks a free port).
+    #[arg(long, env = "RSFS_EMULATOR_LISTEN", default_value = "127.0.0.1:8439")]
+    pub listen: SocketAddr,
+    /// PostgreSQL to run statements on; without it a throwaway cluster is started.
+    #[arg(long, env = "RSFS_EMULATOR_POSTGRES_URL")]
+    pub postgres_url: Option<String>,
+    /// The emulator's settings.
+    #[command(flatten)]
+    pub config: EmulatorConfig,
+}
 
 /// Settings of the emulator (flags and `RSFS_EMULATOR_*` variables).
 #[derive(Debug, Clone, clap::Args)]
@@ -227,10 +248,70 @@ pub async fn ensure_database(postgres_url: &str, database: &str) -> anyhow::Resu
         .await?
         .is_some();
     if !exists {
-        let quoted = format!("\"{}\"", database.replace('"', "\"\""));
+        let quoted = redshift_sqltext::quote_identifier(database);
         client
             .batch_execute(&format!("create database {quoted}"))
             .await?;
     }
+    Ok(())
+}
+
+/// Runs `sql` (several statements) on the PostgreSQL at `postgres_url` unless
+/// an ordinary table named `table` exists there already: loads a sample once.
+pub async fn load_sql_unless_table_exists(
+    postgres_url: &str,
+    table: &str,
+    sql: &str,
+) -> anyhow::Result<()> {
+    let (client, connection) = tokio_postgres::connect(postgres_url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    let exists = client
+        .query_opt(
+            "select 1 from pg_class where relname = $1 and relkind = 'r'",
+            &[&table],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        client
+            .batch_execute(sql)
+            .await
+            .with_context(|| format!("loading the SQL that creates {table}"))?;
+    }
+    Ok(())
+}
+
+/// The line printed on stdout once the emulator serves at `url`
+/// (tooling waits for it).
+pub fn ready_line(url: &str) -> String {
+    format!("emulator listening on {url}")
+}
+
+/// The `emulator` command: starts a throwaway PostgreSQL unless
+/// `args.postgres_url` names one, creates the default database, binds
+/// `args.listen`, calls `announce` with the ready line, and serves until
+/// `shutdown` is cancelled.
+pub async fn run(
+    args: EmulatorArgs,
+    shutdown: CancellationToken,
+    announce: impl Fn(&str),
+) -> anyhow::Result<()> {
+    let (cluster, url) = match args.postgres_url {
+        Some(url) => (None, url),
+        None => {
+            let cluster = tokio::task::spawn_blocking(ThrowawayCluster::start).await??;
+            let url = cluster.url("postgres");
+            (Some(cluster), url)
+        }
+    };
+    ensure_database(&url, &args.config.default_database)
+        .await
+        .context("creating the default database")?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    announce(&ready_line(&format!("http://{}", listener.local_addr()?)));
+    serve(args.config, &url, listener, shutdown).await?;
+    drop(cluster);
     Ok(())
 }

@@ -8,10 +8,9 @@ use aws_sdk_redshiftdata::types::{
     ExecutionMode, Field, QueryRecords, ResultFormatString, SqlParameter, StatementStatusString,
     StatusString,
 };
-use redshift_flight_sql::emulator::EmulatorConfig;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use redshift_data_emulator::EmulatorConfig;
 
-use crate::common::{emulator, emulator_with, sdk_client, unique};
+use crate::fixture::{body_of, emulator, emulator_with, get_stats, raw_http, sdk_client, unique};
 
 const CLUSTER: &str = "redshift-cluster-1";
 const USER: &str = "awsuser";
@@ -965,18 +964,11 @@ async fn injected_faults_have_the_service_error_shapes() {
 }
 
 async fn raw_post(url: &str, target: Option<&str>, body: &str) -> (u16, String, String) {
-    let addr = url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let target = target
         .map(|t| format!("X-Amz-Target: {t}\r\n"))
         .unwrap_or_default();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n{target}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
+    let headers = format!("Content-Type: application/x-amz-json-1.1\r\n{target}");
+    let response = raw_http(url, "POST /", &headers, body).await;
     let status: u16 = response[9..12].parse().expect("status");
     let error_type = response
         .lines()
@@ -986,12 +978,7 @@ async fn raw_post(url: &str, target: Option<&str>, body: &str) -> (u16, String, 
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    let body = response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
-    (status, error_type, body)
+    (status, error_type, body_of(&response).to_owned())
 }
 
 #[tokio::test]
@@ -1040,21 +1027,6 @@ async fn stats_count_calls_per_operation() {
         1
     );
     assert!(count(&after, "DescribeStatement") > count(&before, "DescribeStatement"));
-}
-
-pub(crate) async fn get_stats(url: &str) -> serde_json::Value {
-    let addr = url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(
-            format!("GET /stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).expect("stats json")
 }
 
 #[tokio::test]
