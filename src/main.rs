@@ -33,6 +33,9 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start, so the size of the largest variant does not matter
+// (without the `emulator` feature only `serve` and `hash-password` remain).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve Flight SQL for a Redshift cluster or Serverless workgroup.
