@@ -37,6 +37,22 @@ pub(crate) struct Target {
     pub(crate) database: String,
 }
 
+impl Target {
+    /// Whether the target passes the Database, ClusterIdentifier and
+    /// WorkgroupName filters of a listing (an absent filter passes all).
+    pub(crate) fn matches(
+        &self,
+        database: Option<&str>,
+        cluster_identifier: Option<&str>,
+        workgroup_name: Option<&str>,
+    ) -> bool {
+        database.is_none_or(|d| self.database == d)
+            && cluster_identifier
+                .is_none_or(|c| self.identity.cluster_identifier.as_deref() == Some(c))
+            && workgroup_name.is_none_or(|w| self.identity.workgroup_name.as_deref() == Some(w))
+    }
+}
+
 /// The members ExecuteStatement and BatchExecuteStatement share.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -85,18 +85,11 @@ impl State {
         sessions.retain(|s| {
             input.session_id.as_deref().is_none_or(|id| s.id == id)
                 && status.is_none_or(|st| s.status() == st)
-                && input
-                    .database
-                    .as_deref()
-                    .is_none_or(|d| s.target.database == d)
-                && input
-                    .cluster_identifier
-                    .as_deref()
-                    .is_none_or(|c| s.target.identity.cluster_identifier.as_deref() == Some(c))
-                && input
-                    .workgroup_name
-                    .as_deref()
-                    .is_none_or(|w| s.target.identity.workgroup_name.as_deref() == Some(w))
+                && s.target.matches(
+                    input.database.as_deref(),
+                    input.cluster_identifier.as_deref(),
+                    input.workgroup_name.as_deref(),
+                )
         });
         sessions.sort_by(|a, b| {
             b.created_at

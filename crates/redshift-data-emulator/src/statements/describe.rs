@@ -58,18 +58,11 @@ impl State {
                     .statement_name
                     .as_deref()
                     .is_none_or(|prefix| st.name.as_deref().is_some_and(|n| n.starts_with(prefix)))
-                && input
-                    .database
-                    .as_deref()
-                    .is_none_or(|d| st.target.database == d)
-                && input
-                    .cluster_identifier
-                    .as_deref()
-                    .is_none_or(|c| st.target.identity.cluster_identifier.as_deref() == Some(c))
-                && input
-                    .workgroup_name
-                    .as_deref()
-                    .is_none_or(|w| st.target.identity.workgroup_name.as_deref() == Some(w))
+                && st.target.matches(
+                    input.database.as_deref(),
+                    input.cluster_identifier.as_deref(),
+                    input.workgroup_name.as_deref(),
+                )
         });
         all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
         let entries = all.iter().map(|s| s.list_entry()).collect();

@@ -2,7 +2,7 @@
 //! of result metadata.
 
 use crate::fixture::{emulator, unique};
-use crate::sdk::{CLUSTER, USER, run};
+use crate::sdk::{CLUSTER, USER, first_page, run};
 
 #[tokio::test]
 async fn catalog_operations_read_postgres_catalogs() {
@@ -123,12 +123,7 @@ async fn catalog_operations_read_postgres_catalogs() {
 
     // Result metadata names the table and knows NOT NULL.
     let d = run(c, &format!("select id, note, 1 x from {schema}.orders")).await;
-    let page = c
-        .get_statement_result()
-        .id(d.id())
-        .send()
-        .await
-        .expect("result");
+    let page = first_page(c, d.id()).await;
     let meta = page.column_metadata();
     assert_eq!(meta[0].table_name(), Some("orders"));
     assert_eq!(meta[0].schema_name(), Some(schema.as_str()));

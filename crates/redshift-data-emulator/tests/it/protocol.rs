@@ -88,32 +88,29 @@ async fn identity_and_input_errors_are_validation_exceptions() {
 
 #[tokio::test]
 async fn injected_faults_have_the_service_error_shapes() {
-    let throttled = emulator_with(EmulatorConfig {
+    let throttle = EmulatorConfig {
         throttle_probability: 1.0,
         ..EmulatorConfig::default()
-    })
-    .await;
-    let c = sdk_client(&throttled.url, false);
-    let err = assert_error(
-        c.list_statements().send().await,
-        "ThrottlingException",
-        "throttled",
-    );
-    assert_eq!(err.message(), Some("Rate exceeded"));
-    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
-
-    let failing = emulator_with(EmulatorConfig {
+    };
+    let fault = EmulatorConfig {
         error_probability: 1.0,
         ..EmulatorConfig::default()
-    })
-    .await;
-    let c = sdk_client(&failing.url, false);
-    let err = assert_error(
-        c.list_statements().send().await,
-        "InternalServerException",
-        "fault",
-    );
-    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
+    };
+    for (config, code, message, status) in [
+        (throttle, "ThrottlingException", Some("Rate exceeded"), 400),
+        (fault, "InternalServerException", None, 500),
+    ] {
+        let emu = emulator_with(config).await;
+        let c = sdk_client(&emu.url, false);
+        let err = assert_error(c.list_statements().send().await, code, code);
+        if message.is_some() {
+            assert_eq!(err.message(), message);
+        }
+        assert_eq!(
+            err.raw_response().map(|r| r.status().as_u16()),
+            Some(status)
+        );
+    }
 }
 
 async fn raw_post(url: &str, target: Option<&str>, body: &str) -> (u16, String, String) {

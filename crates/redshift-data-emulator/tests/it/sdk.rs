@@ -4,6 +4,7 @@
 use aws_sdk_redshiftdata::Client;
 use aws_sdk_redshiftdata::error::ProvideErrorMetadata;
 use aws_sdk_redshiftdata::operation::describe_statement::DescribeStatementOutput;
+use aws_sdk_redshiftdata::operation::get_statement_result::GetStatementResultOutput;
 use aws_sdk_redshiftdata::types::{Field, SqlParameter, StatusString};
 
 /// The cluster most tests name.
@@ -52,6 +53,16 @@ pub(crate) async fn run(client: &Client, sql: &str) -> DescribeStatementOutput {
         .await
         .expect("execute");
     finish(client, out.id().expect("id")).await
+}
+
+/// The first page of a JSON result.
+pub(crate) async fn first_page(client: &Client, id: &str) -> GetStatementResultOutput {
+    client
+        .get_statement_result()
+        .id(id)
+        .send()
+        .await
+        .expect("result")
 }
 
 /// Every record of a JSON result, through the SDK's paginator.

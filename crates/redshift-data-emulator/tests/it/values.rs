@@ -5,7 +5,7 @@ use aws_sdk_redshiftdata::types::{Field, QueryRecords, ResultFormatString, Statu
 use redshift_data_emulator::EmulatorConfig;
 
 use crate::fixture::{emulator, emulator_with};
-use crate::sdk::{assert_error, finish, records, run, text};
+use crate::sdk::{assert_error, finish, first_page, records, run, text};
 
 #[tokio::test]
 async fn every_type_is_encoded_as_the_data_api_does() {
@@ -25,12 +25,7 @@ async fn every_type_is_encoded_as_the_data_api_does() {
     assert_eq!(d.result_rows(), 1);
     assert_eq!(d.has_result_set(), Some(true));
     let id = d.id();
-    let page = c
-        .get_statement_result()
-        .id(id)
-        .send()
-        .await
-        .expect("result");
+    let page = first_page(c, id).await;
     assert_eq!(page.total_num_rows(), 1);
     let meta = page.column_metadata();
     let types: Vec<&str> = meta
@@ -227,13 +222,7 @@ async fn unconstrained_numeric_reports_the_scale_of_its_values() {
         "select sum(x) s, 1 / 3.0 q, 'NaN'::numeric nan from (values (1.25::numeric(8,2)), (2.5)) t(x)",
     )
     .await;
-    let page = emu
-        .client
-        .get_statement_result()
-        .id(d.id())
-        .send()
-        .await
-        .expect("result");
+    let page = first_page(&emu.client, d.id()).await;
     let meta = page.column_metadata();
     assert_eq!(
         (meta[0].precision(), meta[0].scale()),
