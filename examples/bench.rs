@@ -26,10 +26,10 @@ use arrow_flight::sql::client::FlightSqlServiceClient;
 use arrow_flight::{FlightInfo, Ticket};
 use aws_sdk_redshiftdata::config::{BehaviorVersion, Credentials, Region};
 use futures::{StreamExt as _, TryStreamExt as _, stream};
+use redshift_data_emulator::{self as emulator, EmulatorConfig, ThrowawayCluster};
 use redshift_flight_sql::config::DataApiTarget;
 use redshift_flight_sql::convert::PageConverter;
 use redshift_flight_sql::dataapi::{AwsDataApi, DataApi as _, ResultFormat};
-use redshift_flight_sql::emulator::{self, EmulatorConfig, ThrowawayCluster};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
@@ -366,13 +366,14 @@ async fn main() -> anyhow::Result<()> {
     emulator::ensure_database(&admin, "dev").await?;
     let pg_url = cluster.url("dev");
     {
-        let (client, conn) = tokio_postgres::connect(&pg_url, tokio_postgres::NoTls).await?;
-        tokio::spawn(conn);
         let started = Instant::now();
-        client
-            .batch_execute(&CREATE.replace("ROWS", &o.rows.to_string()))
-            .await?;
-        client.batch_execute("analyze bench").await?;
+        let create = CREATE.replace("ROWS", &o.rows.to_string());
+        emulator::load_sql_unless_table_exists(
+            &pg_url,
+            "bench",
+            &format!("{create}; analyze bench"),
+        )
+        .await?;
         eprintln!(
             "bench: created {} rows in {:.1}s",
             o.rows,

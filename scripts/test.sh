@@ -8,8 +8,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-cargo build --locked --bins
-cargo test --locked --all-targets
+cargo build --locked --workspace --bins
+cargo test --locked --workspace --all-targets
 
 bash scripts/python-venv.sh
 venv="${RSFS_VENV:-$root/.venv}"

@@ -1,17 +1,18 @@
 //! redshift-flight-sql: an Apache Arrow Flight SQL server for Amazon Redshift
-//! over the Redshift Data API, and a local Data API emulator on PostgreSQL.
+//! over the Redshift Data API.
 //!
 //! `run(config, api, listener, shutdown)` serves Flight SQL on a listener the
-//! caller bound (tests bind port 0).
+//! caller bound (tests bind port 0). With the `emulator` feature (default),
+//! [`local`] runs the whole stack on the `redshift-data-emulator` crate.
 
 pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod convert;
 pub mod dataapi;
-pub mod emulator;
 pub mod error;
 pub mod flight;
+#[cfg(feature = "emulator")]
 pub mod local;
 mod server;
 pub(crate) mod statement;

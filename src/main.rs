@@ -3,14 +3,15 @@
 //! PostgreSQL, `hash-password` a line for the users file.
 
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+#[cfg(feature = "emulator")]
+use redshift_data_emulator::EmulatorArgs;
 use redshift_flight_sql::config::ServeArgs;
 use redshift_flight_sql::dataapi::AwsDataApi;
-use redshift_flight_sql::emulator::{self, EmulatorConfig, ThrowawayCluster};
+#[cfg(feature = "emulator")]
 use redshift_flight_sql::local::{self, LocalArgs};
 use redshift_flight_sql::telemetry::{self, LogFormat};
 use tokio_util::sync::CancellationToken;
@@ -32,31 +33,24 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start, so the size of the largest variant does not matter
+// (without the `emulator` feature only `serve` and `hash-password` remain).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve Flight SQL for a Redshift cluster or Serverless workgroup.
     Serve(ServeArgs),
     /// Run PostgreSQL (with a TICKIT sample), the Data API emulator and the gateway in one process.
+    #[cfg(feature = "emulator")]
     Local(LocalArgs),
     /// Serve a local Redshift Data API backed by PostgreSQL.
+    #[cfg(feature = "emulator")]
     Emulator(EmulatorArgs),
     /// Print a users-file line `USER:argon2-hash` for the password read from stdin.
     HashPassword {
         /// The user name.
         user: String,
     },
-}
-
-#[derive(Debug, clap::Args)]
-struct EmulatorArgs {
-    /// Address to serve the Data API on (port 0 picks a free port).
-    #[arg(long, env = "RSFS_EMULATOR_LISTEN", default_value = "127.0.0.1:8439")]
-    listen: SocketAddr,
-    /// PostgreSQL to run statements on; without it a throwaway cluster is started.
-    #[arg(long, env = "RSFS_EMULATOR_POSTGRES_URL")]
-    postgres_url: Option<String>,
-    #[command(flatten)]
-    config: EmulatorConfig,
 }
 
 /// Cancels `token` on SIGTERM or SIGINT.
@@ -80,30 +74,6 @@ fn announce(line: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");
     let _ = stdout.flush();
-}
-
-async fn run_emulator(args: EmulatorArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let (cluster, url) = match args.postgres_url {
-        Some(url) => (None, url),
-        None => {
-            let cluster = tokio::task::spawn_blocking(ThrowawayCluster::start).await??;
-            let url = cluster.url("postgres");
-            (Some(cluster), url)
-        }
-    };
-    emulator::ensure_database(&url, &args.config.default_database)
-        .await
-        .context("creating the default database")?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    announce(&format!(
-        "emulator listening on http://{}",
-        listener.local_addr()?
-    ));
-    emulator::serve(args.config, &url, listener, shutdown).await?;
-    drop(cluster);
-    Ok(())
 }
 
 async fn run_serve(args: ServeArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -132,8 +102,10 @@ async fn main() -> anyhow::Result<()> {
     cancel_on_signal(shutdown.clone())?;
     match cli.command {
         Command::Serve(args) => run_serve(args, shutdown).await,
+        #[cfg(feature = "emulator")]
         Command::Local(args) => local::run(args, shutdown, announce).await,
-        Command::Emulator(args) => run_emulator(args, shutdown).await,
+        #[cfg(feature = "emulator")]
+        Command::Emulator(args) => redshift_data_emulator::run(args, shutdown, announce).await,
         Command::HashPassword { user } => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;

@@ -8,9 +8,10 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use redshift_data_emulator::{self as emulator, EmulatorConfig, ThrowawayCluster};
+
 use crate::config::{AwsSettings, DataApiTarget, GatewayConfig, ServiceConfig};
 use crate::dataapi::AwsDataApi;
-use crate::emulator::{self, EmulatorConfig, ThrowawayCluster};
 
 /// The TICKIT sample: seven tables, tens of thousands of rows.
 pub const TICKIT_SQL: &str = include_str!("tickit.sql");
@@ -32,24 +33,12 @@ pub struct LocalArgs {
     pub emulator: EmulatorConfig,
 }
 
-/// Loads the TICKIT sample into `database` unless its tables exist.
+/// Loads the TICKIT sample into the database at `postgres_url` unless its
+/// tables exist.
 pub async fn load_tickit(postgres_url: &str) -> anyhow::Result<()> {
-    let (client, connection) = tokio_postgres::connect(postgres_url, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    let exists = client
-        .query_opt(
-            "select 1 from pg_class where relname = 'sales' and relkind = 'r'",
-            &[],
-        )
-        .await?
-        .is_some();
-    if !exists {
-        client
-            .batch_execute(TICKIT_SQL)
-            .await
-            .context("loading TICKIT")?;
-    }
-    Ok(())
+    emulator::load_sql_unless_table_exists(postgres_url, "sales", TICKIT_SQL)
+        .await
+        .context("loading TICKIT")
 }
 
 /// Replaces the database part of a PostgreSQL URL.
@@ -77,7 +66,7 @@ pub async fn run(
         .await
         .with_context(|| format!("binding {}", args.emulator_listen))?;
     let emulator_url = format!("http://{}", emulator_listener.local_addr()?);
-    announce(&format!("emulator listening on {emulator_url}"));
+    announce(&emulator::ready_line(&emulator_url));
     let emulator_task = tokio::spawn({
         let shutdown = shutdown.clone();
         let config = args.emulator.clone();

@@ -1,99 +1,17 @@
-//! The test fixture: one throwaway PostgreSQL per test binary, and an emulator
-//! per test on port 0 with a real aws-sdk-redshiftdata client pointed at it.
+//! The test fixture: the emulator's own (one throwaway PostgreSQL per test
+//! binary, an emulator per test on port 0 with a real aws-sdk-redshiftdata
+//! client), and the gateway in front of it.
 
-use std::sync::OnceLock;
-
-use aws_sdk_redshiftdata::config::retry::RetryConfig;
-use aws_sdk_redshiftdata::config::{BehaviorVersion, Credentials, Region};
-use redshift_flight_sql::emulator::{self, EmulatorConfig, ThrowawayCluster};
+use redshift_data_emulator::EmulatorConfig;
 use tokio_util::sync::CancellationToken;
 
-static CLUSTER: OnceLock<ThrowawayCluster> = OnceLock::new();
+// The emulator crate's test fixture, shared so that both test binaries start
+// PostgreSQL and the emulator one way; each uses part of it.
+#[allow(dead_code)]
+#[path = "../../crates/redshift-data-emulator/tests/it/fixture.rs"]
+mod fixture;
 
-/// The shared PostgreSQL (started on first use, with the `dev` database).
-pub(crate) fn postgres_url() -> String {
-    CLUSTER
-        .get_or_init(|| {
-            // A runtime of its own: the caller may already be inside one.
-            std::thread::spawn(|| {
-                let cluster = ThrowawayCluster::start().expect("starting PostgreSQL");
-                let url = cluster.url("postgres");
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime")
-                    .block_on(emulator::ensure_database(&url, "dev"))
-                    .expect("creating dev");
-                cluster
-            })
-            .join()
-            .expect("PostgreSQL start thread")
-        })
-        .url("postgres")
-}
-
-/// An emulator serving on a free port until dropped.
-pub(crate) struct Emulator {
-    pub(crate) url: String,
-    pub(crate) client: aws_sdk_redshiftdata::Client,
-    shutdown: CancellationToken,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// A Data API client for `url`; `retries` false turns the SDK's retries off.
-pub(crate) fn sdk_client(url: &str, retries: bool) -> aws_sdk_redshiftdata::Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let mut config = aws_sdk_redshiftdata::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .endpoint_url(url)
-        .http_client(http);
-    if !retries {
-        config = config.retry_config(RetryConfig::disabled());
-    }
-    aws_sdk_redshiftdata::Client::from_conf(config.build())
-}
-
-/// Starts an emulator with `config` on 127.0.0.1:0.
-pub(crate) async fn emulator_with(config: EmulatorConfig) -> Emulator {
-    let pg = postgres_url();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let shutdown = CancellationToken::new();
-    let token = shutdown.clone();
-    tokio::spawn(async move {
-        emulator::serve(config, &pg, listener, token)
-            .await
-            .expect("emulator");
-    });
-    Emulator {
-        client: sdk_client(&url, true),
-        url,
-        shutdown,
-    }
-}
-
-/// Starts an emulator with the default configuration.
-pub(crate) async fn emulator() -> Emulator {
-    emulator_with(EmulatorConfig::default()).await
-}
-
-/// A name no other test uses.
-pub(crate) fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
-}
+pub(crate) use fixture::{Emulator, emulator_with, postgres_url, unique};
 
 /// The whole stack: an emulator and the gateway over the real AWS SDK.
 pub(crate) struct Stack {
@@ -217,7 +135,7 @@ impl Stack {
 
     /// Data API calls per operation so far, from the emulator's counters.
     pub(crate) async fn data_api_calls(&self) -> std::collections::BTreeMap<String, u64> {
-        crate::emulator::get_stats(&self.emulator.url)
+        fixture::get_stats(&self.emulator.url)
             .await
             .as_object()
             .expect("stats object")

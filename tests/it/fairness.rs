@@ -8,8 +8,8 @@ use arrow_flight::Ticket;
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use futures::StreamExt as _;
+use redshift_data_emulator::EmulatorConfig;
 use redshift_flight_sql::config::{HumanDuration, LimitsConfig};
-use redshift_flight_sql::emulator::EmulatorConfig;
 use tonic::Code;
 use tonic::transport::Channel;
 

@@ -5,6 +5,5 @@ mod bad_input;
 mod bi;
 mod cancel;
 mod common;
-mod emulator;
 mod fairness;
 mod flight;

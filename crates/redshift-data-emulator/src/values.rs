@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use base64::Engine as _;
-use chrono::{DateTime, Datelike as _, NaiveDate, NaiveDateTime, Timelike as _};
+use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Timelike as _};
 use tokio_postgres::types::{FromSql, Type};
 
 /// How a PostgreSQL column is decoded and which `Field` member carries it.
@@ -532,14 +532,6 @@ pub(crate) fn write_csv_field(out: &mut String, value: &Value<'_>) {
         Value::Blob([]) => out.push_str("\"\""),
         Value::Blob(b) => out.push_str(&hex(b)),
     }
-}
-
-/// The current time as epoch seconds with a fraction, the Data API's timestamp form.
-pub(crate) fn epoch_seconds(t: DateTime<chrono::Utc>) -> f64 {
-    let micros = t.timestamp_micros();
-    #[allow(clippy::cast_precision_loss)]
-    let secs = micros as f64 / 1_000_000.0;
-    secs
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! Request shapes of the Data API operations, member by member as in the
-//! service model (`service-2.json`), and the small enums they use.
+//! service model (`service-2.json`), the small enums they use, and the checks
+//! of request members the service makes before it runs anything.
 
 use serde::{Deserialize, Serialize};
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// A named parameter of a statement (`SqlParameter`).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -12,14 +13,62 @@ pub(crate) struct SqlParameter {
     pub(crate) value: String,
 }
 
-/// The identity members shared by most operations.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The identity members shared by most operations (sent back as given).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct Identity {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) cluster_identifier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) secret_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) db_user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) workgroup_name: Option<String>,
+}
+
+/// Where a statement runs: the identity it was submitted with and its
+/// database; responses carry both as members.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Target {
+    #[serde(flatten)]
+    pub(crate) identity: Identity,
+    pub(crate) database: String,
+}
+
+impl Target {
+    /// Whether the target passes the Database, ClusterIdentifier and
+    /// WorkgroupName filters of a listing (an absent filter passes all).
+    pub(crate) fn matches(
+        &self,
+        database: Option<&str>,
+        cluster_identifier: Option<&str>,
+        workgroup_name: Option<&str>,
+    ) -> bool {
+        database.is_none_or(|d| self.database == d)
+            && cluster_identifier
+                .is_none_or(|c| self.identity.cluster_identifier.as_deref() == Some(c))
+            && workgroup_name.is_none_or(|w| self.identity.workgroup_name.as_deref() == Some(w))
+    }
+}
+
+/// The members ExecuteStatement and BatchExecuteStatement share.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ExecuteCommon {
+    #[serde(flatten)]
+    pub(crate) identity: Identity,
+    pub(crate) database: Option<String>,
+    #[allow(dead_code)]
+    pub(crate) with_event: Option<bool>,
+    pub(crate) statement_name: Option<String>,
+    pub(crate) parameters: Option<Vec<SqlParameter>>,
+    pub(crate) client_token: Option<String>,
+    pub(crate) result_format: Option<String>,
+    pub(crate) session_keep_alive_seconds: Option<i64>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) wait_time_seconds: Option<i64>,
 }
 
 /// `ExecuteStatementInput`.
@@ -28,17 +77,7 @@ pub(crate) struct Identity {
 pub(crate) struct ExecuteStatementInput {
     pub(crate) sql: Option<String>,
     #[serde(flatten)]
-    pub(crate) identity: Identity,
-    pub(crate) database: Option<String>,
-    #[allow(dead_code)]
-    pub(crate) with_event: Option<bool>,
-    pub(crate) statement_name: Option<String>,
-    pub(crate) parameters: Option<Vec<SqlParameter>>,
-    pub(crate) client_token: Option<String>,
-    pub(crate) result_format: Option<String>,
-    pub(crate) session_keep_alive_seconds: Option<i64>,
-    pub(crate) session_id: Option<String>,
-    pub(crate) wait_time_seconds: Option<i64>,
+    pub(crate) common: ExecuteCommon,
 }
 
 /// `BatchExecuteStatementInput`.
@@ -46,19 +85,9 @@ pub(crate) struct ExecuteStatementInput {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct BatchExecuteStatementInput {
     pub(crate) sqls: Option<Vec<String>>,
-    #[serde(flatten)]
-    pub(crate) identity: Identity,
-    pub(crate) database: Option<String>,
-    #[allow(dead_code)]
-    pub(crate) with_event: Option<bool>,
-    pub(crate) statement_name: Option<String>,
-    pub(crate) parameters: Option<Vec<SqlParameter>>,
-    pub(crate) client_token: Option<String>,
-    pub(crate) result_format: Option<String>,
-    pub(crate) session_keep_alive_seconds: Option<i64>,
-    pub(crate) session_id: Option<String>,
     pub(crate) execution_mode: Option<String>,
-    pub(crate) wait_time_seconds: Option<i64>,
+    #[serde(flatten)]
+    pub(crate) common: ExecuteCommon,
 }
 
 /// Requests that name one statement: Describe, Cancel, GetStatementResult[V2].
@@ -117,7 +146,8 @@ pub(crate) struct CatalogInput {
 }
 
 /// `ResultFormatString`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum ResultFormat {
     Json,
     Csv,
@@ -133,17 +163,11 @@ impl ResultFormat {
             ))),
         }
     }
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Json => "JSON",
-            Self::Csv => "CSV",
-        }
-    }
 }
 
 /// `ExecutionMode` of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum ExecutionMode {
     Transaction,
     AutoCommit,
@@ -159,17 +183,11 @@ impl ExecutionMode {
             ))),
         }
     }
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Transaction => "TRANSACTION",
-            Self::AutoCommit => "AUTO_COMMIT",
-        }
-    }
 }
 
 /// `StatementStatusString`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum Status {
     Submitted,
     Picked,
@@ -194,6 +212,49 @@ impl Status {
     pub(crate) fn is_terminal(self) -> bool {
         matches!(self, Self::Finished | Self::Aborted | Self::Failed)
     }
+}
+
+/// A member the model marks required, or the service's error for its absence.
+pub(crate) fn required<T>(value: Option<T>, member: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| {
+        ApiError::validation(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
+/// WaitTimeSeconds: 1 to 30 when given.
+pub(crate) fn check_wait(seconds: Option<i64>) -> Result<Option<i64>, ApiError> {
+    match seconds {
+        Some(s) if !(1..=30).contains(&s) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{s}' at 'waitTimeSeconds' failed to satisfy constraint: Member must have value between 1 and 30"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Splits `id[:n]` into the statement Id and a zero-based sub-statement index.
+pub(crate) fn split_id(id: &str) -> Result<(&str, Option<usize>), ApiError> {
+    let (base, sub) = match id.split_once(':') {
+        Some((base, n)) => {
+            let n: usize = n
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ApiError::validation(format!("Invalid statement Id '{id}'")))?;
+            (base, Some(n - 1))
+        }
+        None => (id, None),
+    };
+    if uuid::Uuid::parse_str(base).is_err()
+        || base.len() != 36
+        || base.bytes().any(|b| b.is_ascii_uppercase())
+    {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{id}' at 'id' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9]{{8}}(-[a-z0-9]{{4}}){{3}}-[a-z0-9]{{12}}(:\\d{{0,2}})?"
+        )));
+    }
+    Ok((base, sub))
 }
 
 fn matches_pattern(value: &str, first: fn(u8) -> bool, rest: fn(u8) -> bool) -> bool {

@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
 /// One error of the Data API, by its modelled shape name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,33 +91,51 @@ impl ApiError {
         }
     }
 
-    fn body(&self) -> serde_json::Value {
-        let mut body = serde_json::json!({ "__type": self.type_name() });
-        let message = match self {
+    fn body(&self) -> ErrorBody<'_> {
+        let (message, resource_id, statement_id) = match self {
             Self::Validation(m)
             | Self::ActiveStatementsExceeded(m)
             | Self::ActiveSessionsExceeded(m)
             | Self::Serialization(m)
             | Self::UnknownOperation(m)
             | Self::Throttling(m)
-            | Self::InternalServer(m) => m,
+            | Self::InternalServer(m) => (m, None, None),
             Self::ResourceNotFound {
                 message,
                 resource_id,
-            } => {
-                body["ResourceId"] = resource_id.clone().into();
-                message
-            }
+            } => (message, Some(resource_id.as_str()), None),
             Self::ExecuteStatement {
                 message,
                 statement_id,
-            } => {
-                body["StatementId"] = statement_id.clone().into();
-                message
-            }
+            } => (message, None, Some(statement_id.as_str())),
         };
-        body["Message"] = message.clone().into();
-        body
+        ErrorBody {
+            type_name: self.type_name(),
+            message,
+            resource_id,
+            statement_id,
+        }
+    }
+}
+
+/// The body of an error response: the shape name and the modelled members.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorBody<'a> {
+    #[serde(rename = "__type")]
+    type_name: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statement_id: Option<&'a str>,
+}
+
+/// PostgreSQL's message in Redshift's form: `ERROR: relation "x" does not exist`.
+pub(crate) fn redshift_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("ERROR: {}", db.message()),
+        None => format!("ERROR: {e}"),
     }
 }
 

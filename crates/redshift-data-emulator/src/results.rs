@@ -4,28 +4,34 @@
 
 use std::fmt::Write as _;
 
-use base64::Engine as _;
+use serde::Serialize;
 use tokio_postgres::Column;
 use tokio_postgres::types::Type;
 
-use super::error::ApiError;
-use super::model::ResultFormat;
-use super::values::{self, Kind, RawValue, Value, write_json_field, write_json_str};
+use crate::error::ApiError;
+use crate::model::ResultFormat;
+use crate::paging::{decode_token, encode_token};
+use crate::values::{self, Kind, RawValue, Value, write_json_field, write_json_str};
 
-/// `ColumnMetadata` of one result column.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `ColumnMetadata` of one result column (members in the order the service
+/// sends them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ColumnMetadata {
-    pub(crate) name: String,
-    pub(crate) type_name: String,
-    pub(crate) precision: i32,
-    pub(crate) scale: i32,
-    pub(crate) length: i32,
-    pub(crate) nullable: i32,
-    pub(crate) is_signed: bool,
     pub(crate) is_case_sensitive: bool,
     pub(crate) is_currency: bool,
+    pub(crate) is_signed: bool,
+    /// The column's name again: the service sends both.
+    pub(crate) label: String,
+    pub(crate) length: i32,
+    pub(crate) name: String,
+    pub(crate) nullable: i32,
+    pub(crate) precision: i32,
+    pub(crate) scale: i32,
     pub(crate) schema_name: String,
     pub(crate) table_name: String,
+    pub(crate) type_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) column_default: Option<String>,
 }
 
@@ -35,6 +41,7 @@ impl ColumnMetadata {
         let kind = Kind::of(ty);
         let (precision, scale, length) = precision_scale_length(ty, typmod);
         Self {
+            label: name.to_owned(),
             name: name.to_owned(),
             type_name: ty.name().to_owned(),
             precision,
@@ -49,43 +56,6 @@ impl ColumnMetadata {
             column_default: None,
         }
     }
-
-    /// Appends the JSON object of this metadata.
-    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"isCaseSensitive\":");
-        out.extend_from_slice(bool_text(self.is_case_sensitive));
-        out.extend_from_slice(b",\"isCurrency\":");
-        out.extend_from_slice(bool_text(self.is_currency));
-        out.extend_from_slice(b",\"isSigned\":");
-        out.extend_from_slice(bool_text(self.is_signed));
-        out.extend_from_slice(b",\"label\":");
-        write_json_str(out, &self.name);
-        out.extend_from_slice(b",\"length\":");
-        out.extend_from_slice(self.length.to_string().as_bytes());
-        out.extend_from_slice(b",\"name\":");
-        write_json_str(out, &self.name);
-        out.extend_from_slice(b",\"nullable\":");
-        out.extend_from_slice(self.nullable.to_string().as_bytes());
-        out.extend_from_slice(b",\"precision\":");
-        out.extend_from_slice(self.precision.to_string().as_bytes());
-        out.extend_from_slice(b",\"scale\":");
-        out.extend_from_slice(self.scale.to_string().as_bytes());
-        out.extend_from_slice(b",\"schemaName\":");
-        write_json_str(out, &self.schema_name);
-        out.extend_from_slice(b",\"tableName\":");
-        write_json_str(out, &self.table_name);
-        out.extend_from_slice(b",\"typeName\":");
-        write_json_str(out, &self.type_name);
-        if let Some(default) = &self.column_default {
-            out.extend_from_slice(b",\"columnDefault\":");
-            write_json_str(out, default);
-        }
-        out.push(b'}');
-    }
-}
-
-fn bool_text(b: bool) -> &'static [u8] {
-    if b { b"true" } else { b"false" }
 }
 
 /// Precision, scale and length as the Data API reports them.
@@ -115,18 +85,9 @@ fn precision_scale_length(ty: &Type, typmod: i32) -> (i32, i32, i32) {
     }
 }
 
-/// Writes a JSON array of ColumnMetadata.
+/// The JSON array of a result's ColumnMetadata.
 pub(crate) fn column_metadata_json(columns: &[ColumnMetadata]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(columns.len() * 256);
-    out.push(b'[');
-    for (i, c) in columns.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        c.write_json(&mut out);
-    }
-    out.push(b']');
-    out
+    serde_json::to_vec(columns).unwrap_or_else(|_| b"[]".to_vec())
 }
 
 /// A retained result: encoded rows and where each ends.
@@ -341,33 +302,9 @@ fn decode_column(row: &tokio_postgres::Row, i: usize, kind: Kind) -> Result<Valu
     values::decode(kind, raw.0).map_err(|e| e.to_string())
 }
 
-/// A pagination token naming the next row (opaque to callers).
-pub(crate) fn encode_token(row: usize) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("v1:{row}"))
-}
-
-/// Reads a token made by [`encode_token`].
-pub(crate) fn decode_token(token: &str) -> Option<usize> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(token)
-        .ok()?;
-    std::str::from_utf8(&bytes)
-        .ok()?
-        .strip_prefix("v1:")?
-        .parse()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_round_trip_and_reject_garbage() {
-        assert_eq!(decode_token(&encode_token(42)), Some(42));
-        assert_eq!(decode_token("nope"), None);
-        assert_eq!(decode_token(""), None);
-    }
 
     #[test]
     fn numeric_precision_from_typmod() {

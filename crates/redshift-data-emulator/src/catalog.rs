@@ -4,14 +4,17 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value as Json, json};
 use tokio_postgres::{Client, Column};
 
-use super::State;
-use super::error::ApiError;
-use super::model::{CatalogInput, validate_identity};
-use super::results::ColumnMetadata;
-use super::statements::{page_size, paginate, redshift_error};
+use crate::error::{ApiError, redshift_error};
+use crate::model::{CatalogInput, validate_identity};
+use crate::paging::{page_size, paginate};
+use crate::responses::{
+    DescribeTableResponse, ListDatabasesResponse, ListSchemasResponse, ListTablesResponse,
+    TableMember,
+};
+use crate::results::ColumnMetadata;
+use crate::state::State;
 
 /// ColumnMetadata for a result, with schema, table and NOT NULL looked up for
 /// columns that come straight from a table.
@@ -104,7 +107,10 @@ impl State {
     }
 
     /// ListDatabases.
-    pub(crate) async fn list_databases(&self, input: CatalogInput) -> Result<Json, ApiError> {
+    pub(crate) async fn list_databases(
+        &self,
+        input: CatalogInput,
+    ) -> Result<ListDatabasesResponse, ApiError> {
         let max = page_size(input.max_results, 1000)?;
         let (client, _) = self.catalog_client(&input, false).await?;
         let rows = client
@@ -115,16 +121,18 @@ impl State {
             .await
             .map_err(|e| database_error(&e))?;
         let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-        let (page, next) = paginate(names, input.next_token.as_deref(), max)?;
-        let mut out = json!({ "Databases": page });
-        if let Some(next) = next {
-            out["NextToken"] = next.into();
-        }
-        Ok(out)
+        let (databases, next_token) = paginate(names, input.next_token.as_deref(), max)?;
+        Ok(ListDatabasesResponse {
+            databases,
+            next_token,
+        })
     }
 
     /// ListSchemas (SchemaPattern is a LIKE pattern).
-    pub(crate) async fn list_schemas(&self, input: CatalogInput) -> Result<Json, ApiError> {
+    pub(crate) async fn list_schemas(
+        &self,
+        input: CatalogInput,
+    ) -> Result<ListSchemasResponse, ApiError> {
         let max = page_size(input.max_results, 1000)?;
         let (client, _) = self.catalog_client(&input, true).await?;
         let pattern = input
@@ -141,16 +149,18 @@ impl State {
             .await
             .map_err(|e| database_error(&e))?;
         let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-        let (page, next) = paginate(names, input.next_token.as_deref(), max)?;
-        let mut out = json!({ "Schemas": page });
-        if let Some(next) = next {
-            out["NextToken"] = next.into();
-        }
-        Ok(out)
+        let (schemas, next_token) = paginate(names, input.next_token.as_deref(), max)?;
+        Ok(ListSchemasResponse {
+            schemas,
+            next_token,
+        })
     }
 
     /// ListTables (SchemaPattern and TablePattern are LIKE patterns).
-    pub(crate) async fn list_tables(&self, input: CatalogInput) -> Result<Json, ApiError> {
+    pub(crate) async fn list_tables(
+        &self,
+        input: CatalogInput,
+    ) -> Result<ListTablesResponse, ApiError> {
         let max = page_size(input.max_results, 1000)?;
         let (client, _) = self.catalog_client(&input, true).await?;
         let schema = input
@@ -180,26 +190,23 @@ impl State {
             )
             .await
             .map_err(|e| database_error(&e))?;
-        let tables: Vec<Json> = rows
+        let tables = rows
             .iter()
-            .map(|r| {
-                json!({
-                    "schema": r.get::<_, String>(0),
-                    "name": r.get::<_, String>(1),
-                    "type": r.get::<_, String>(2),
-                })
+            .map(|r| TableMember {
+                schema: r.get(0),
+                name: r.get(1),
+                kind: r.get(2),
             })
             .collect();
-        let (page, next) = paginate(tables, input.next_token.as_deref(), max)?;
-        let mut out = json!({ "Tables": page });
-        if let Some(next) = next {
-            out["NextToken"] = next.into();
-        }
-        Ok(out)
+        let (tables, next_token) = paginate(tables, input.next_token.as_deref(), max)?;
+        Ok(ListTablesResponse { tables, next_token })
     }
 
     /// DescribeTable: the columns of one table (or of all matching tables).
-    pub(crate) async fn describe_table(&self, input: CatalogInput) -> Result<Json, ApiError> {
+    pub(crate) async fn describe_table(
+        &self,
+        input: CatalogInput,
+    ) -> Result<DescribeTableResponse, ApiError> {
         let max = page_size(input.max_results, 1000)?;
         let (client, _) = self.catalog_client(&input, true).await?;
         let rows = client
@@ -251,21 +258,11 @@ impl State {
                 input.table.clone().unwrap_or_default(),
             ));
         }
-        let table_name = input.table.clone();
-        let (page, next) = paginate(columns, input.next_token.as_deref(), max)?;
-        let mut list = Vec::with_capacity(page.len());
-        for c in &page {
-            let mut bytes = Vec::new();
-            c.write_json(&mut bytes);
-            list.push(serde_json::from_slice::<Json>(&bytes).unwrap_or(Json::Null));
-        }
-        let mut out = json!({ "ColumnList": list });
-        if let Some(t) = table_name {
-            out["TableName"] = t.into();
-        }
-        if let Some(next) = next {
-            out["NextToken"] = next.into();
-        }
-        Ok(out)
+        let (column_list, next_token) = paginate(columns, input.next_token.as_deref(), max)?;
+        Ok(DescribeTableResponse {
+            table_name: input.table,
+            column_list,
+            next_token,
+        })
     }
 }

@@ -11,28 +11,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rand::Rng as _;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
-use super::State;
-use super::error::ApiError;
+use crate::error::ApiError;
+use crate::operation::Operation;
+use crate::state::State;
 
-/// The 12 operations of the service model.
-pub(crate) const OPERATIONS: [&str; 12] = [
-    "BatchExecuteStatement",
-    "CancelStatement",
-    "DescribeStatement",
-    "DescribeTable",
-    "ExecuteStatement",
-    "GetStatementResult",
-    "GetStatementResultV2",
-    "ListDatabases",
-    "ListSchemas",
-    "ListSessions",
-    "ListStatements",
-    "ListTables",
-];
-
+/// The emulator's routes: the Data API on `POST /`, counters on `GET /stats`.
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/", post(dispatch))
@@ -76,23 +63,22 @@ async fn dispatch(
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let operation = target.strip_prefix("RedshiftData.").unwrap_or_default();
-    let response = match OPERATIONS.iter().find(|op| **op == operation) {
+        .unwrap_or_default();
+    let response = match Operation::from_target(target) {
         None => Err(ApiError::UnknownOperation(format!(
             "Unknown operation '{target}': expected X-Amz-Target RedshiftData.<Operation>"
         ))),
         Some(op) => {
             state.count_call(op);
             handle(&state, op, &body)
-                .instrument(tracing::debug_span!("data_api", operation = op))
+                .instrument(tracing::debug_span!("data_api", operation = op.name()))
                 .await
         }
     };
     with_request_id(match response {
         Ok(body) => json_response(body),
         Err(e) => {
+            let operation = target.strip_prefix("RedshiftData.").unwrap_or_default();
             tracing::debug!(operation, error = %e, "request refused");
             e.into_response()
         }
@@ -119,42 +105,32 @@ async fn inject_faults(state: &State) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn to_bytes(value: &serde_json::Value) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec())
+/// The response body of a typed response.
+fn to_bytes(response: Result<impl Serialize, ApiError>) -> Result<Vec<u8>, ApiError> {
+    response.map(|r| serde_json::to_vec(&r).unwrap_or_else(|_| b"{}".to_vec()))
 }
 
-async fn handle(state: &Arc<State>, operation: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+async fn handle(
+    state: &Arc<State>,
+    operation: Operation,
+    body: &[u8],
+) -> Result<Vec<u8>, ApiError> {
     inject_faults(state).await?;
     match operation {
-        "ExecuteStatement" => state
-            .execute_statement(parse(body)?)
-            .await
-            .map(|v| to_bytes(&v)),
-        "BatchExecuteStatement" => state
-            .batch_execute_statement(parse(body)?)
-            .await
-            .map(|v| to_bytes(&v)),
-        "DescribeStatement" => state
-            .describe_statement(parse(body)?)
-            .await
-            .map(|v| to_bytes(&v)),
-        "CancelStatement" => state.cancel_statement(parse(body)?).map(|v| to_bytes(&v)),
-        "GetStatementResult" => state.statement_result(parse(body)?, false).await,
-        "GetStatementResultV2" => state.statement_result(parse(body)?, true).await,
-        "ListStatements" => state.list_statements(parse(body)?).map(|v| to_bytes(&v)),
-        "ListSessions" => state.list_sessions(parse(body)?).map(|v| to_bytes(&v)),
-        "ListDatabases" => state
-            .list_databases(parse(body)?)
-            .await
-            .map(|v| to_bytes(&v)),
-        "ListSchemas" => state.list_schemas(parse(body)?).await.map(|v| to_bytes(&v)),
-        "ListTables" => state.list_tables(parse(body)?).await.map(|v| to_bytes(&v)),
-        "DescribeTable" => state
-            .describe_table(parse(body)?)
-            .await
-            .map(|v| to_bytes(&v)),
-        other => Err(ApiError::UnknownOperation(format!(
-            "Unknown operation '{other}'"
-        ))),
+        Operation::ExecuteStatement => to_bytes(state.execute_statement(parse(body)?).await),
+        Operation::BatchExecuteStatement => {
+            to_bytes(state.batch_execute_statement(parse(body)?).await)
+        }
+        Operation::DescribeStatement => to_bytes(state.describe_statement(parse(body)?).await),
+        Operation::CancelStatement => to_bytes(state.cancel_statement(parse(body)?)),
+        // Pages are cut from bytes encoded once, not serialised per call.
+        Operation::GetStatementResult => state.statement_result(parse(body)?, false).await,
+        Operation::GetStatementResultV2 => state.statement_result(parse(body)?, true).await,
+        Operation::ListStatements => to_bytes(state.list_statements(parse(body)?)),
+        Operation::ListSessions => to_bytes(state.list_sessions(parse(body)?)),
+        Operation::ListDatabases => to_bytes(state.list_databases(parse(body)?).await),
+        Operation::ListSchemas => to_bytes(state.list_schemas(parse(body)?).await),
+        Operation::ListTables => to_bytes(state.list_tables(parse(body)?).await),
+        Operation::DescribeTable => to_bytes(state.describe_table(parse(body)?).await),
     }
 }

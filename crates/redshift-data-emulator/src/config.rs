@@ -1,0 +1,176 @@
+//! The emulator's settings as flags and `RSFS_EMULATOR_*` variables; each
+//! default is one constant that both clap and `Default` use.
+
+use std::net::SocketAddr;
+
+/// Default `--listen` of the `emulator` command.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8439";
+/// Default `--default-database` (Redshift's default database).
+pub const DEFAULT_DATABASE: &str = "dev";
+/// Default `--page-bytes`: 4 MiB.
+pub const DEFAULT_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Default `--max-result-bytes`: 500 MiB.
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 500 * 1024 * 1024;
+/// Default `--retention-seconds`: 24 h, as the service keeps results.
+pub const DEFAULT_RETENTION_SECONDS: u64 = 86_400;
+/// Default `--max-active-statements`.
+pub const DEFAULT_MAX_ACTIVE_STATEMENTS: usize = 200;
+/// Default `--max-sessions`.
+pub const DEFAULT_MAX_SESSIONS: usize = 100;
+/// Default `--throttle-probability` and `--error-probability`: no injected faults.
+pub const DEFAULT_FAULT_PROBABILITY: f64 = 0.0;
+/// Default `--latency-ms`: no added latency.
+pub const DEFAULT_LATENCY_MS: u64 = 0;
+
+/// The flags of the `emulator` command: where to listen, which PostgreSQL to
+/// serve from, and the emulator's settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to serve the Data API on (port 0 picks a free port).
+    #[arg(long, env = "RSFS_EMULATOR_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// PostgreSQL to run statements on; without it a throwaway cluster is started.
+    #[arg(long, env = "RSFS_EMULATOR_POSTGRES_URL")]
+    pub postgres_url: Option<String>,
+    /// The emulator's settings.
+    #[command(flatten)]
+    pub config: EmulatorConfig,
+}
+
+/// Settings of the emulator (flags and `RSFS_EMULATOR_*` variables).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorConfig {
+    /// Database used when a request names none (Redshift's default is `dev`).
+    #[arg(
+        long = "default-database",
+        env = "RSFS_EMULATOR_DEFAULT_DATABASE",
+        default_value = DEFAULT_DATABASE
+    )]
+    pub default_database: String,
+    /// Byte budget of one GetStatementResult page (the page size is the server's choice).
+    #[arg(long = "page-bytes", env = "RSFS_EMULATOR_PAGE_BYTES", default_value_t = DEFAULT_PAGE_BYTES)]
+    pub page_bytes: usize,
+    /// Largest result a statement may produce before it fails.
+    #[arg(long = "max-result-bytes", env = "RSFS_EMULATOR_MAX_RESULT_BYTES", default_value_t = DEFAULT_MAX_RESULT_BYTES)]
+    pub max_result_bytes: usize,
+    /// How long statements and their results are kept (the service keeps them 24 h).
+    #[arg(
+        long = "retention-seconds",
+        env = "RSFS_EMULATOR_RETENTION_SECONDS",
+        default_value_t = DEFAULT_RETENTION_SECONDS
+    )]
+    pub retention_seconds: u64,
+    /// Most statements that may run at once (ActiveStatementsExceededException beyond).
+    #[arg(
+        long = "max-active-statements",
+        env = "RSFS_EMULATOR_MAX_ACTIVE_STATEMENTS",
+        default_value_t = DEFAULT_MAX_ACTIVE_STATEMENTS
+    )]
+    pub max_active_statements: usize,
+    /// Most sessions that may be open at once (ActiveSessionsExceededException beyond).
+    #[arg(
+        long = "max-sessions",
+        env = "RSFS_EMULATOR_MAX_SESSIONS",
+        default_value_t = DEFAULT_MAX_SESSIONS
+    )]
+    pub max_sessions: usize,
+    /// Fault injection: probability (0–1) that a request fails with ThrottlingException.
+    #[arg(
+        long = "throttle-probability",
+        env = "RSFS_EMULATOR_THROTTLE_PROBABILITY",
+        default_value_t = DEFAULT_FAULT_PROBABILITY
+    )]
+    pub throttle_probability: f64,
+    /// Fault injection: probability (0–1) that a request fails with InternalServerException.
+    #[arg(
+        long = "error-probability",
+        env = "RSFS_EMULATOR_ERROR_PROBABILITY",
+        default_value_t = DEFAULT_FAULT_PROBABILITY
+    )]
+    pub error_probability: f64,
+    /// Fault injection: milliseconds added to every request.
+    #[arg(
+        long = "latency-ms",
+        env = "RSFS_EMULATOR_LATENCY_MS",
+        default_value_t = DEFAULT_LATENCY_MS
+    )]
+    pub latency_ms: u64,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            default_database: DEFAULT_DATABASE.to_owned(),
+            page_bytes: DEFAULT_PAGE_BYTES,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            retention_seconds: DEFAULT_RETENTION_SECONDS,
+            max_active_statements: DEFAULT_MAX_ACTIVE_STATEMENTS,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            throttle_probability: DEFAULT_FAULT_PROBABILITY,
+            error_probability: DEFAULT_FAULT_PROBABILITY,
+            latency_ms: DEFAULT_LATENCY_MS,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn the_defaults_clap_shows_are_the_defaults_used() {
+        let parsed = Command::try_parse_from(["emulator"]).expect("no flags");
+        let defaults = EmulatorConfig::default();
+        assert_eq!(parsed.args.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(parsed.args.postgres_url, None);
+        let c = parsed.args.config;
+        assert_eq!(c.default_database, defaults.default_database);
+        assert_eq!(c.page_bytes, defaults.page_bytes);
+        assert_eq!(c.max_result_bytes, defaults.max_result_bytes);
+        assert_eq!(c.retention_seconds, defaults.retention_seconds);
+        assert_eq!(c.max_active_statements, defaults.max_active_statements);
+        assert_eq!(c.max_sessions, defaults.max_sessions);
+        assert_eq!(c.throttle_probability, defaults.throttle_probability);
+        assert_eq!(c.error_probability, defaults.error_probability);
+        assert_eq!(c.latency_ms, defaults.latency_ms);
+    }
+
+    #[test]
+    fn flags_set_each_member() {
+        let parsed = Command::try_parse_from([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--postgres-url",
+            "postgres://u@h/db",
+            "--default-database",
+            "other",
+            "--page-bytes",
+            "1024",
+            "--max-sessions",
+            "3",
+            "--throttle-probability",
+            "0.5",
+            "--latency-ms",
+            "7",
+        ])
+        .expect("flags");
+        assert_eq!(parsed.args.listen.port(), 0);
+        assert_eq!(
+            parsed.args.postgres_url.as_deref(),
+            Some("postgres://u@h/db")
+        );
+        let c = parsed.args.config;
+        assert_eq!(c.default_database, "other");
+        assert_eq!((c.page_bytes, c.max_sessions, c.latency_ms), (1024, 3, 7));
+        assert!((c.throttle_probability - 0.5).abs() < f64::EPSILON);
+    }
+}
