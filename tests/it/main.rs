@@ -7,3 +7,5 @@ mod cancel;
 mod common;
 mod fairness;
 mod flight;
+mod process;
+mod replicas;
