@@ -17,10 +17,17 @@ pub(crate) use fixture::{Emulator, emulator_with, postgres_url, unique};
 pub(crate) struct Stack {
     pub(crate) emulator: Emulator,
     pub(crate) flight_url: String,
+    _gateway: Gateway,
+}
+
+/// A gateway serving on a free port until dropped.
+pub(crate) struct Gateway {
+    /// Its address (`http://…`).
+    pub(crate) url: String,
     shutdown: CancellationToken,
 }
 
-impl Drop for Stack {
+impl Drop for Gateway {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
@@ -40,14 +47,25 @@ pub(crate) struct StackOptions {
 }
 
 /// Starts an emulator and a gateway on free ports.
-pub(crate) async fn stack_with(options: StackOptions) -> Stack {
+pub(crate) async fn stack_with(mut options: StackOptions) -> Stack {
+    let emulator = emulator_with(std::mem::take(&mut options.emulator)).await;
+    let gateway = gateway(&emulator.url, options).await;
+    Stack {
+        emulator,
+        flight_url: gateway.url.clone(),
+        _gateway: gateway,
+    }
+}
+
+/// Starts a gateway on a free port in front of the Data API at `emulator_url`
+/// (`options.emulator` is not used).
+pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gateway {
     use redshift_flight_sql::config::{
         AuthConfig, AwsSettings, ByteSize, CacheConfig, DataApiTarget, GatewayConfig,
         HumanDuration, QueryConfig, ServiceConfig,
     };
     use redshift_flight_sql::dataapi::AwsDataApi;
 
-    let emulator = emulator_with(options.emulator).await;
     let target = DataApiTarget {
         cluster_identifier: Some("test-cluster".to_owned()),
         db_user: Some("awsuser".to_owned()),
@@ -56,7 +74,7 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
     };
     let aws = AwsSettings {
         region: Some("us-east-1".to_owned()),
-        endpoint_url: Some(emulator.url.clone()),
+        endpoint_url: Some(emulator_url.to_owned()),
     };
     let mut auth = AuthConfig {
         token_ttl: HumanDuration::secs(3600),
@@ -108,9 +126,8 @@ pub(crate) async fn stack_with(options: StackOptions) -> Stack {
             .await
             .expect("gateway");
     });
-    Stack {
-        emulator,
-        flight_url,
+    Gateway {
+        url: flight_url,
         shutdown,
     }
 }

@@ -9,3 +9,4 @@ mod fairness;
 mod flight;
 mod process;
 mod replicas;
+mod soak;
