@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::request::parse;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State as Extract;
@@ -12,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rand::Rng as _;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use crate::error::ApiError;
@@ -29,14 +29,6 @@ pub(crate) fn router(state: Arc<State>) -> Router {
 
 async fn stats(Extract(state): Extract<Arc<State>>) -> Response {
     axum::Json(state.calls()).into_response()
-}
-
-fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::Serialization(format!("Malformed request body: {e}")))
 }
 
 fn json_response(body: Vec<u8>) -> Response {

@@ -16,6 +16,7 @@ mod paging;
 mod params;
 mod postgres;
 mod records;
+mod request;
 mod responses;
 mod results;
 mod sessions;
@@ -37,6 +38,7 @@ pub use config::{
 pub use error::ApiError;
 use postgres::Connector;
 pub use postgres::ThrowawayCluster;
+pub use request::{OPERATION_TARGETS, check_request};
 use state::State;
 
 /// Serves the Data API on `listener` from the PostgreSQL at `postgres_url` until
