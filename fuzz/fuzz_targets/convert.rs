@@ -1,0 +1,4 @@
+//! libFuzzer entry of [`redshift_fuzz_targets::convert`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| redshift_fuzz_targets::convert(data));
