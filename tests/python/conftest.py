@@ -229,6 +229,17 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+# The process id of the running local stack (set by ``local_stack``).
+LOCAL_STACK_PID: dict[str, int] = {}
+
+
+@pytest.fixture(scope="session")
+def local_stack_pid(local_stack: tuple[str, str]) -> int:
+    """The process id of ``redshift-flight-sql local`` (the gateway and the
+    emulator; PostgreSQL runs in processes of its own)."""
+    return LOCAL_STACK_PID["pid"]
+
+
 @pytest.fixture(scope="session")
 def local_stack(emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """Starts ``redshift-flight-sql local`` (PostgreSQL with TICKIT, the Data
@@ -253,6 +264,7 @@ def local_stack(emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory) ->
             _stop(proc)
             pytest.fail(f"could not start the local stack: {e}\n--- local stack log ---\n{_tail(log_path)}")
         threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
+        LOCAL_STACK_PID["pid"] = proc.pid
         yield emulator, flight
         code = proc.poll()
         if code is not None:
