@@ -176,7 +176,7 @@ pub(crate) fn timestamp_micros(text: &str) -> Option<i64> {
 /// Hex text (optionally `\x`-prefixed) → bytes.
 pub(crate) fn hex(text: &str) -> Option<Vec<u8>> {
     let t = text.strip_prefix("\\x").unwrap_or(text);
-    if t.len() % 2 != 0 {
+    if !t.len().is_multiple_of(2) {
         return None;
     }
     let nibble = |c: u8| -> Option<u8> {

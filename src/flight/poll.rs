@@ -131,14 +131,13 @@ impl Gateway {
                 }
             }
         }
-        if let Some(descriptor) = &info.flight_descriptor {
-            if let Ok(any) = Any::decode(descriptor.cmd.as_ref()) {
-                if any.type_url == POLL_TYPE_URL {
-                    return Ok(self
-                        .signer
-                        .open::<StatementHandle>(PayloadKind::Poll, &any.value)?);
-                }
-            }
+        if let Some(descriptor) = &info.flight_descriptor
+            && let Ok(any) = Any::decode(descriptor.cmd.as_ref())
+            && any.type_url == POLL_TYPE_URL
+        {
+            return Ok(self
+                .signer
+                .open::<StatementHandle>(PayloadKind::Poll, &any.value)?);
         }
         Err(GatewayError::InvalidArgument(
             "the FlightInfo names no statement of this server".to_owned(),

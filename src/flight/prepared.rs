@@ -57,10 +57,10 @@ impl Gateway {
     /// replica's memory of what was bound to that handle.
     async fn open_bound(&self, handle: &[u8], principal: &Principal) -> Result<PreparedStatement> {
         let mut prepared = self.open_prepared(handle, principal)?;
-        if prepared.rows.is_empty() {
-            if let Some(rows) = self.bound_rows.get(handle).await {
-                prepared.rows = rows.as_ref().clone();
-            }
+        if prepared.rows.is_empty()
+            && let Some(rows) = self.bound_rows.get(handle).await
+        {
+            prepared.rows = rows.as_ref().clone();
         }
         Ok(prepared)
     }

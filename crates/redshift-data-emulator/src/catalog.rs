@@ -50,12 +50,12 @@ pub(crate) async fn result_metadata(client: &Client, columns: &[Column]) -> Vec<
         );
     }
     for (meta, column) in metadata.iter_mut().zip(columns) {
-        if let (Some(oid), Some(attnum)) = (column.table_oid(), column.column_id()) {
-            if let Some((schema, table, not_null)) = by_column.get(&(oid, attnum)) {
-                meta.schema_name.clone_from(schema);
-                meta.table_name.clone_from(table);
-                meta.nullable = i32::from(!*not_null);
-            }
+        if let (Some(oid), Some(attnum)) = (column.table_oid(), column.column_id())
+            && let Some((schema, table, not_null)) = by_column.get(&(oid, attnum))
+        {
+            meta.schema_name.clone_from(schema);
+            meta.table_name.clone_from(table);
+            meta.nullable = i32::from(!*not_null);
         }
     }
     metadata

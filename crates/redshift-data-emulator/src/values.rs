@@ -340,10 +340,10 @@ fn push_offset(out: &mut String, offset_seconds: i32) {
     let sign = if offset_seconds < 0 { '-' } else { '+' };
     let abs = offset_seconds.unsigned_abs();
     let _ = write!(out, "{sign}{:02}", abs / 3600);
-    if abs % 3600 != 0 {
+    if !abs.is_multiple_of(3600) {
         let _ = write!(out, ":{:02}", (abs / 60) % 60);
     }
-    if abs % 60 != 0 {
+    if !abs.is_multiple_of(60) {
         let _ = write!(out, ":{:02}", abs % 60);
     }
 }

@@ -127,12 +127,12 @@ impl State {
                 )));
             }
         }
-        if let Some(name) = &s.statement_name {
-            if name.len() > 2048 {
-                return Err(ApiError::validation(
-                    "StatementName must be at most 2048 characters",
-                ));
-            }
+        if let Some(name) = &s.statement_name
+            && name.len() > 2048
+        {
+            return Err(ApiError::validation(
+                "StatementName must be at most 2048 characters",
+            ));
         }
         if let Some(token) = &s.client_token {
             if token.is_empty() || token.len() > 64 {

@@ -128,11 +128,9 @@ impl State {
         });
         let transaction =
             statement.is_batch && statement.execution_mode == ExecutionMode::Transaction;
-        if transaction {
-            if let Err(e) = conn.client.batch_execute("BEGIN").await {
-                self.fail_all(statement, &e);
-                return Err(());
-            }
+        if transaction && let Err(e) = conn.client.batch_execute("BEGIN").await {
+            self.fail_all(statement, &e);
+            return Err(());
         }
         let count = statement.sub_count();
         let mut any_failed = false;
@@ -212,11 +210,9 @@ impl State {
                 return Err(());
             }
         }
-        if transaction {
-            if let Err(e) = conn.client.batch_execute("COMMIT").await {
-                self.fail_all(statement, &e);
-                return Err(());
-            }
+        if transaction && let Err(e) = conn.client.batch_execute("COMMIT").await {
+            self.fail_all(statement, &e);
+            return Err(());
         }
         statement.update(|p| {
             p.status = if any_failed {
