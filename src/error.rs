@@ -52,6 +52,11 @@ pub enum GatewayError {
         /// How long it waited.
         idle: std::time::Duration,
     },
+    /// The gateway is shutting down and starts no new statement.
+    #[error(
+        "the gateway is shutting down and starts no new statement; retry (another replica answers)"
+    )]
+    Draining,
     /// A ticket or handle that is not valid.
     #[error("{0}")]
     Ticket(#[from] TicketError),
@@ -175,6 +180,7 @@ impl From<GatewayError> for Status {
             GatewayError::StatementFailed { .. } => Status::invalid_argument(message),
             GatewayError::StatementAborted { .. } => Status::cancelled(message),
             GatewayError::StreamIdle { .. } => Status::aborted(message),
+            GatewayError::Draining => with_retry_hint(Status::unavailable(message), 100),
             GatewayError::Ticket(TicketError::BadSignature) | GatewayError::ForeignTicket => {
                 tracing::warn!(error = %message, "refused a ticket");
                 Status::permission_denied(message)

@@ -82,23 +82,57 @@ pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<
     Ok(FlightSqlService::new(gateway))
 }
 
-/// Serves Flight SQL on `listener` until `shutdown` is cancelled.
+/// Serves Flight SQL on `listener` until `shutdown` is cancelled, then
+/// drains: the gRPC health service reports NOT_SERVING, new statements are
+/// refused with UNAVAILABLE, open streams and running statements get
+/// `--drain-timeout` to finish, what still runs is cancelled on Redshift, and
+/// the server stops.
 pub async fn run(
     config: GatewayConfig,
     api: Arc<dyn DataApi>,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let max_message = config.service.server.max_message_size.as_usize();
-    let service = FlightServiceServer::new(service(&config, api)?)
+    let server_config = config.service.server.clone();
+    let max_message = server_config.max_message_size.as_usize();
+    let flight = service(&config, api)?;
+    let statements = flight.statements().clone();
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<FlightServiceServer<FlightSqlService>>()
+        .await;
+    let flight = FlightServiceServer::new(flight)
         .max_decoding_message_size(max_message)
         .max_encoding_message_size(max_message);
-    tonic::transport::Server::builder()
+    let stop = CancellationToken::new();
+    let server = tonic::transport::Server::builder()
         .layer(server::InvalidRequestLayer)
-        .http2_keepalive_interval(Some(config.service.server.keepalive_interval.get()))
-        .http2_keepalive_timeout(Some(config.service.server.keepalive_timeout.get()))
-        .add_service(service)
-        .serve_with_incoming_shutdown(server::incoming(listener), shutdown.cancelled_owned())
-        .await
-        .context("serving Flight SQL")
+        .http2_keepalive_interval(Some(server_config.keepalive_interval.get()))
+        .http2_keepalive_timeout(Some(server_config.keepalive_timeout.get()))
+        .add_service(health_service)
+        .add_service(flight)
+        .serve_with_incoming_shutdown(server::incoming(listener), stop.clone().cancelled_owned());
+    let mut server = std::pin::pin!(server);
+    tokio::select! {
+        served = &mut server => return served.context("serving Flight SQL"),
+        () = shutdown.cancelled() => {}
+    }
+    tracing::info!(timeout = %server_config.drain_timeout, "draining");
+    health
+        .set_not_serving::<FlightServiceServer<FlightSqlService>>()
+        .await;
+    health
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
+    let cancelled = statements.drain(server_config.drain_timeout.get()).await;
+    tracing::info!(cancelled, "drained; stopping");
+    stop.cancel();
+    // Streams still open after the drain timeout are cut, not awaited.
+    match tokio::time::timeout(STOP_GRACE, &mut server).await {
+        Ok(served) => served.context("serving Flight SQL"),
+        Err(_) => Ok(()),
+    }
 }
+
+/// How long the server waits for connections to close after the drain.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);

@@ -53,7 +53,8 @@ enum Command {
     },
 }
 
-/// Cancels `token` on SIGTERM or SIGINT.
+/// Cancels `token` on SIGTERM or SIGINT (the graceful drain); a second
+/// signal exits at once.
 fn cancel_on_signal(token: CancellationToken) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
@@ -63,8 +64,14 @@ fn cancel_on_signal(token: CancellationToken) -> anyhow::Result<()> {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
-        tracing::info!("shutting down");
+        tracing::info!("shutting down (a second signal exits at once)");
         token.cancel();
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(130);
     });
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The gRPC server: HTTP/2 keep-alive and message size.
+//! The gRPC server: HTTP/2 keep-alive, message size and the drain at shutdown.
 
 use super::units::{ByteSize, HumanDuration};
 
@@ -6,6 +6,8 @@ use super::units::{ByteSize, HumanDuration};
 pub(super) const DEFAULT_KEEPALIVE_INTERVAL: HumanDuration = HumanDuration::secs(30);
 /// Default wait for a keep-alive ping's answer.
 pub(super) const DEFAULT_KEEPALIVE_TIMEOUT: HumanDuration = HumanDuration::secs(20);
+/// Default time running work may take to finish at shutdown.
+pub(super) const DEFAULT_DRAIN_TIMEOUT: HumanDuration = HumanDuration::secs(30);
 /// Default largest gRPC message (DoPut batches, large FlightData).
 pub(super) const DEFAULT_MAX_MESSAGE_SIZE: ByteSize = ByteSize::mib(64);
 
@@ -19,6 +21,10 @@ pub struct ServerConfig {
     /// How long a keep-alive ping may go unanswered before the connection is closed.
     #[arg(long, env = "RSFS_KEEPALIVE_TIMEOUT", default_value_t = DEFAULT_KEEPALIVE_TIMEOUT)]
     pub keepalive_timeout: HumanDuration,
+    /// At SIGTERM, how long open streams and running statements may take to
+    /// finish (new statements are refused); what still runs then is cancelled.
+    #[arg(long, env = "RSFS_DRAIN_TIMEOUT", default_value_t = DEFAULT_DRAIN_TIMEOUT)]
+    pub drain_timeout: HumanDuration,
     /// Largest gRPC message accepted or sent.
     #[arg(long, env = "RSFS_MAX_MESSAGE_SIZE", default_value_t = DEFAULT_MAX_MESSAGE_SIZE)]
     pub max_message_size: ByteSize,
@@ -29,6 +35,7 @@ impl Default for ServerConfig {
         Self {
             keepalive_interval: DEFAULT_KEEPALIVE_INTERVAL,
             keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
         }
     }

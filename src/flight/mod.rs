@@ -63,6 +63,11 @@ impl FlightSqlService {
         Self { gateway }
     }
 
+    /// The statement lifecycle (for the drain at shutdown).
+    pub(crate) fn statements(&self) -> &crate::statement::Statements {
+        &self.gateway.statements
+    }
+
     /// The start of every RPC but Handshake: its span, the authenticated
     /// principal (recorded in the span) and where the caller's statements run.
     fn begin<T>(

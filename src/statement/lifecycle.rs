@@ -79,8 +79,11 @@ impl Statements {
         search_path: Option<&str>,
     ) -> Result<String> {
         check_size(&request.sql)?;
+        self.refuse_while_draining()?;
         let Some(schema) = search_path.filter(|s| !s.is_empty()) else {
-            return Ok(self.api.execute_statement(request).await?);
+            let id = self.api.execute_statement(request).await?;
+            self.in_flight.started(&id);
+            return Ok(id);
         };
         let transaction = request.session_id.is_none();
         let id = self
@@ -96,7 +99,16 @@ impl Statements {
                 client_token: request.client_token,
             })
             .await?;
+        self.in_flight.started(&id);
         Ok(format!("{id}:2"))
+    }
+
+    /// UNAVAILABLE once the drain has begun: the client retries elsewhere.
+    fn refuse_while_draining(&self) -> Result<()> {
+        if self.in_flight.is_draining() {
+            return Err(GatewayError::Draining);
+        }
+        Ok(())
     }
 
     /// Waits for a submitted statement to end, cancelling it if the caller
@@ -106,6 +118,7 @@ impl Statements {
         let description = wait_for_statement(&*self.api, id, self.wait).await;
         guard.disarm();
         let description = description?;
+        self.in_flight.ended(id);
         ensure_finished(id, &description)?;
         Ok(description)
     }
@@ -126,7 +139,9 @@ impl Statements {
         for sql in &request.sqls {
             check_size(sql)?;
         }
+        self.refuse_while_draining()?;
         let id = self.api.batch_execute_statement(request).await?;
+        self.in_flight.started(&id);
         let description = self.wait_finished(&id).await?;
         Ok(Ran { id, description })
     }
@@ -148,7 +163,11 @@ impl Statements {
         id: &str,
         wait_seconds: Option<i32>,
     ) -> Result<StatementDescription> {
-        Ok(self.api.describe_statement(id, wait_seconds).await?)
+        let description = self.api.describe_statement(id, wait_seconds).await?;
+        if description.status.is_terminal() {
+            self.in_flight.ended(id);
+        }
+        Ok(description)
     }
 }
 

@@ -5,6 +5,7 @@
 //! beside it: the first page, the DoGet stream of the following pages, and
 //! reuse of finished statements.
 
+mod drain;
 mod lifecycle;
 mod results;
 mod reuse;
@@ -80,6 +81,8 @@ pub(crate) struct Statements {
     first_page_permits: Arc<tokio::sync::Semaphore>,
     /// How long a DoGet may wait for its client to read before it ends.
     stream_idle_timeout: std::time::Duration,
+    /// Statements started and streams open, for the drain at shutdown.
+    in_flight: Arc<drain::InFlight>,
 }
 
 impl Statements {
@@ -100,6 +103,7 @@ impl Statements {
             page_permits: Arc::new(tokio::sync::Semaphore::new(pages)),
             first_page_permits: Arc::new(tokio::sync::Semaphore::new(pages)),
             stream_idle_timeout: limits.stream_idle_timeout.get(),
+            in_flight: Arc::default(),
         }
     }
 
@@ -116,6 +120,13 @@ impl Statements {
     /// The default database.
     pub(crate) fn default_database(&self) -> &str {
         &self.database
+    }
+
+    /// Refuses new statements, waits up to `timeout` for open streams and
+    /// running statements, then cancels what still runs (the drain at
+    /// shutdown). Returns how many statements it cancelled.
+    pub(crate) async fn drain(&self, timeout: std::time::Duration) -> usize {
+        self.in_flight.drain(&*self.api, timeout).await
     }
 }
 

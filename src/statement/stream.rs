@@ -42,6 +42,8 @@ impl Statements {
         &self,
         handle: StatementHandle,
     ) -> Result<FlightDataStream, GatewayError> {
+        // Counted as open work until the stream is dropped (the drain waits for it).
+        let open = self.in_flight.stream();
         if !handle.has_result_set {
             return Ok(batches_stream(Arc::new(Schema::empty()), Vec::new()));
         }
@@ -51,7 +53,13 @@ impl Statements {
                 tracing::debug!(statement_id = %handle.statement_id, "results cache hit");
                 if let Some(encoded) = &hit.encoded {
                     let messages = encoded.clone();
-                    return Ok(stream::iter(messages.into_iter().map(Ok)).boxed());
+                    let replay = stream::iter(messages.into_iter().map(Ok));
+                    return Ok(replay
+                        .map(move |m| {
+                            let _open = &open;
+                            m
+                        })
+                        .boxed());
                 }
                 hit
             }
@@ -121,7 +129,13 @@ impl Statements {
             }
         })
         .filter_map(|()| std::future::ready(None));
-        Ok(stream.chain(keep).boxed())
+        Ok(stream
+            .chain(keep)
+            .map(move |m| {
+                let _open = &open;
+                m
+            })
+            .boxed())
     }
 }
 

@@ -17,7 +17,7 @@ pub(crate) use fixture::{Emulator, emulator_with, postgres_url, unique};
 pub(crate) struct Stack {
     pub(crate) emulator: Emulator,
     pub(crate) flight_url: String,
-    _gateway: Gateway,
+    pub(crate) gateway: Gateway,
 }
 
 /// A gateway serving on a free port until dropped.
@@ -25,6 +25,16 @@ pub(crate) struct Gateway {
     /// Its address (`http://…`).
     pub(crate) url: String,
     shutdown: CancellationToken,
+    served: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Gateway {
+    /// Sends the shutdown signal (what SIGTERM does) and returns the task
+    /// that ends when `run` has drained and returned.
+    pub(crate) fn shut_down(&mut self) -> tokio::task::JoinHandle<()> {
+        self.shutdown.cancel();
+        self.served.take().expect("shut down once")
+    }
 }
 
 impl Drop for Gateway {
@@ -44,6 +54,8 @@ pub(crate) struct StackOptions {
     pub(crate) reuse_seconds: u64,
     /// The gateway's limits.
     pub(crate) limits: redshift_flight_sql::config::LimitsConfig,
+    /// The gateway's server settings (keep-alive, drain).
+    pub(crate) server: redshift_flight_sql::config::ServerConfig,
 }
 
 /// Starts an emulator and a gateway on free ports.
@@ -53,7 +65,7 @@ pub(crate) async fn stack_with(mut options: StackOptions) -> Stack {
     Stack {
         emulator,
         flight_url: gateway.url.clone(),
-        _gateway: gateway,
+        gateway,
     }
 }
 
@@ -103,6 +115,7 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
             ..QueryConfig::default()
         },
         limits: options.limits,
+        server: options.server,
         ..ServiceConfig::default()
     };
     let api = std::sync::Arc::new(AwsDataApi::with_static_credentials(
@@ -121,7 +134,7 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
     let flight_url = format!("http://{}", listener.local_addr().expect("addr"));
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
-    tokio::spawn(async move {
+    let served = tokio::spawn(async move {
         redshift_flight_sql::run(config, api, listener, token)
             .await
             .expect("gateway");
@@ -129,6 +142,7 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
     Gateway {
         url: flight_url,
         shutdown,
+        served: Some(served),
     }
 }
 

@@ -5,6 +5,7 @@ mod bad_input;
 mod bi;
 mod cancel;
 mod common;
+mod drain;
 mod fairness;
 mod flight;
 mod process;

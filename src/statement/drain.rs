@@ -1,0 +1,126 @@
+//! What the gateway has in flight, for a graceful drain: the statements it
+//! started that have not been seen to end, and the result streams open. On
+//! SIGTERM new statements are refused (UNAVAILABLE, so clients retry on
+//! another replica), open work may finish within the drain timeout, and
+//! whatever still runs then is cancelled on Redshift.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::dataapi::DataApi;
+
+/// Most statements remembered as running (a client that submits by
+/// PollFlightInfo and never polls again leaves one behind until the drain).
+const MAX_REMEMBERED: usize = 100_000;
+
+/// Statements started and streams open.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    running: Mutex<HashSet<String>>,
+    streams: AtomicUsize,
+    draining: CancellationToken,
+    changed: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl InFlight {
+    /// Whether the drain has begun (no new statements).
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.is_cancelled()
+    }
+
+    /// A statement was submitted.
+    pub(crate) fn started(&self, id: &str) {
+        let mut running = lock(&self.running);
+        if running.len() < MAX_REMEMBERED {
+            running.insert(super::parent_id(id).to_owned());
+        }
+    }
+
+    /// A statement was seen to end.
+    pub(crate) fn ended(&self, id: &str) {
+        lock(&self.running).remove(super::parent_id(id));
+        self.changed.notify_waiters();
+    }
+
+    /// A result stream opened; it counts until the guard is dropped.
+    pub(crate) fn stream(self: &Arc<Self>) -> StreamGuard {
+        self.streams.fetch_add(1, Ordering::SeqCst);
+        StreamGuard(Arc::clone(self))
+    }
+
+    fn idle(&self) -> bool {
+        self.streams.load(Ordering::SeqCst) == 0 && lock(&self.running).is_empty()
+    }
+
+    /// Refuses new statements from now on, waits up to `timeout` for open
+    /// streams and running statements to end, then cancels the statements
+    /// still running. Returns how many it cancelled.
+    pub(crate) async fn drain(&self, api: &dyn DataApi, timeout: Duration) -> usize {
+        self.draining.cancel();
+        let settled = tokio::time::timeout(timeout, async {
+            loop {
+                let changed = self.changed.notified();
+                if self.idle() {
+                    return;
+                }
+                changed.await;
+            }
+        })
+        .await;
+        if settled.is_err() {
+            tracing::warn!(
+                streams = self.streams.load(Ordering::SeqCst),
+                statements = lock(&self.running).len(),
+                ?timeout,
+                "drain timeout: cancelling what still runs"
+            );
+        }
+        let left: Vec<String> = lock(&self.running).drain().collect();
+        for id in &left {
+            match api.cancel_statement(id).await {
+                Ok(_) => tracing::info!(statement_id = %id, "cancelled at shutdown"),
+                Err(e) => tracing::debug!(statement_id = %id, error = %e, "cancel at shutdown"),
+            }
+        }
+        left.len()
+    }
+}
+
+/// Counts one open result stream while it lives.
+#[derive(Debug)]
+pub(crate) struct StreamGuard(Arc<InFlight>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.streams.fetch_sub(1, Ordering::SeqCst);
+        self.0.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_statements_are_remembered_by_their_batch() {
+        let f = InFlight::default();
+        f.started("abc:2");
+        assert!(!f.idle());
+        f.ended("abc");
+        assert!(f.idle());
+        let f = Arc::new(f);
+        let guard = f.stream();
+        assert!(!f.idle());
+        drop(guard);
+        assert!(f.idle());
+    }
+}
