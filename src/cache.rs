@@ -11,6 +11,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::config::CacheConfig;
 use crate::convert::PageConverter;
+use crate::telemetry::metrics as metrics_names;
 
 /// Who may read a cached result: the statement and the principal that ran it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -73,6 +74,15 @@ impl ResultsCache {
                 u32::try_from(v.bytes()).unwrap_or(u32::MAX)
             })
             .time_to_live(config.cache_ttl.get().max(Duration::from_secs(1)))
+            .eviction_listener(|_key, _value, cause| {
+                let cause = match cause {
+                    moka::notification::RemovalCause::Expired => "expired",
+                    moka::notification::RemovalCause::Size => "size",
+                    moka::notification::RemovalCause::Explicit => "explicit",
+                    moka::notification::RemovalCause::Replaced => "replaced",
+                };
+                metrics::counter!(metrics_names::CACHE_EVICTIONS, "cause" => cause).increment(1);
+            })
             .build();
         Self {
             inner,
@@ -117,7 +127,10 @@ impl ResultsCache {
 
     /// A cached result.
     pub async fn get(&self, key: &CacheKey) -> Option<Arc<CachedResult>> {
-        self.inner.get(key).await
+        let hit = self.inner.get(key).await;
+        let outcome = if hit.is_some() { "hit" } else { "miss" };
+        metrics::counter!(metrics_names::CACHE_LOOKUPS, "outcome" => outcome).increment(1);
+        hit
     }
 
     /// Caches a result unless it is too large.
@@ -128,6 +141,8 @@ impl ResultsCache {
             // many concurrent readers the cache would otherwise run over its
             // byte budget for a while.
             self.inner.run_pending_tasks().await;
+            #[allow(clippy::cast_precision_loss)]
+            metrics::gauge!(metrics_names::CACHE_BYTES).set(self.inner.weighted_size() as f64);
         }
     }
 }

@@ -105,8 +105,17 @@ pub async fn run(
         .max_decoding_message_size(max_message)
         .max_encoding_message_size(max_message);
     let stop = CancellationToken::new();
+    if let Some(addr) = server_config.metrics_listen {
+        let bound = telemetry::metrics::spawn(addr, stop.clone()).await?;
+        tracing::info!(%bound, "metrics on http://{bound}/metrics");
+    }
     let server = tonic::transport::Server::builder()
-        .layer(server::InvalidRequestLayer)
+        // Outermost first: the metrics see the code the client gets.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(telemetry::metrics::GrpcMetricsLayer)
+                .layer(server::InvalidRequestLayer),
+        )
         .http2_keepalive_interval(Some(server_config.keepalive_interval.get()))
         .http2_keepalive_timeout(Some(server_config.keepalive_timeout.get()))
         .add_service(health_service)

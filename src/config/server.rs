@@ -25,6 +25,9 @@ pub struct ServerConfig {
     /// finish (new statements are refused); what still runs then is cancelled.
     #[arg(long, env = "RSFS_DRAIN_TIMEOUT", default_value_t = DEFAULT_DRAIN_TIMEOUT)]
     pub drain_timeout: HumanDuration,
+    /// Address of the Prometheus `/metrics` endpoint (off unless given; port 0 picks one).
+    #[arg(long, env = "RSFS_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Largest gRPC message accepted or sent.
     #[arg(long, env = "RSFS_MAX_MESSAGE_SIZE", default_value_t = DEFAULT_MAX_MESSAGE_SIZE)]
     pub max_message_size: ByteSize,
@@ -36,6 +39,7 @@ impl Default for ServerConfig {
             keepalive_interval: DEFAULT_KEEPALIVE_INTERVAL,
             keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            metrics_listen: None,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
         }
     }

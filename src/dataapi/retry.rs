@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use rand::Rng as _;
 
+use crate::telemetry::metrics as metrics_names;
+
 use super::{
     BatchExecuteRequest, ColumnMetadata, DataApi, DataApiError, DataApiErrorKind, ExecuteRequest,
     Operation, ResultFormat, ResultPage, StatementDescription, StatementSummary, TableMember,
@@ -75,7 +77,7 @@ impl RetryingDataApi {
     }
 
     /// Runs `call` until it succeeds, fails for good, or the budget is spent.
-    async fn retry<T, F, Fut>(&self, mut call: F) -> Result<T, DataApiError>
+    async fn retry<T, F, Fut>(&self, operation: Operation, mut call: F) -> Result<T, DataApiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, DataApiError>>,
@@ -83,7 +85,9 @@ impl RetryingDataApi {
         let start = Instant::now();
         let mut attempt = 0u32;
         loop {
-            let error = match call().await {
+            let outcome = call().await;
+            count(operation, outcome.as_ref().err());
+            let error = match outcome {
                 Ok(value) => return Ok(value),
                 Err(e) if retryable(&e) => e,
                 Err(e) => return Err(e),
@@ -100,9 +104,40 @@ impl RetryingDataApi {
                 return Err(error);
             }
             tracing::debug!(call = %error.context(), attempt, ?pause, error = %error, "retrying");
+            metrics::counter!(metrics_names::DATA_API_RETRIES, "operation" => operation.name())
+                .increment(1);
             tokio::time::sleep(pause).await;
             attempt += 1;
         }
+    }
+}
+
+/// Counts one Data API call by operation and outcome.
+fn count(operation: Operation, error: Option<&DataApiError>) {
+    let outcome = match error.map(|e| e.kind) {
+        None => "ok",
+        Some(DataApiErrorKind::Validation) => "validation",
+        Some(DataApiErrorKind::NotFound) => "not_found",
+        Some(DataApiErrorKind::Throttled) => "throttled",
+        Some(DataApiErrorKind::QuotaExceeded) => "quota_exceeded",
+        Some(DataApiErrorKind::Unauthenticated) => "unauthenticated",
+        Some(DataApiErrorKind::PermissionDenied) => "permission_denied",
+        Some(DataApiErrorKind::Unavailable) => "unavailable",
+        Some(DataApiErrorKind::Protocol) => "protocol",
+    };
+    metrics::counter!(
+        metrics_names::DATA_API_CALLS,
+        "operation" => operation.name(),
+        "outcome" => outcome
+    )
+    .increment(1);
+}
+
+/// The operation that reads a page in `format`.
+fn result_operation(format: ResultFormat) -> Operation {
+    match format {
+        ResultFormat::Json => Operation::GetStatementResult,
+        ResultFormat::Csv => Operation::GetStatementResultV2,
     }
 }
 
@@ -115,8 +150,10 @@ fn client_token() -> String {
 impl DataApi for RetryingDataApi {
     async fn execute_statement(&self, mut request: ExecuteRequest) -> Result<String, DataApiError> {
         request.client_token.get_or_insert_with(client_token);
-        self.retry(|| self.inner.execute_statement(request.clone()))
-            .await
+        self.retry(Operation::ExecuteStatement, || {
+            self.inner.execute_statement(request.clone())
+        })
+        .await
     }
 
     async fn describe_statement(
@@ -124,8 +161,10 @@ impl DataApi for RetryingDataApi {
         id: &str,
         wait_seconds: Option<i32>,
     ) -> Result<StatementDescription, DataApiError> {
-        self.retry(|| self.inner.describe_statement(id, wait_seconds))
-            .await
+        self.retry(Operation::DescribeStatement, || {
+            self.inner.describe_statement(id, wait_seconds)
+        })
+        .await
     }
 
     async fn get_statement_result(
@@ -134,7 +173,7 @@ impl DataApi for RetryingDataApi {
         format: ResultFormat,
         next_token: Option<String>,
     ) -> Result<ResultPage, DataApiError> {
-        self.retry(|| {
+        self.retry(result_operation(format), || {
             self.inner
                 .get_statement_result(id, format, next_token.clone())
         })
@@ -142,7 +181,10 @@ impl DataApi for RetryingDataApi {
     }
 
     async fn cancel_statement(&self, id: &str) -> Result<bool, DataApiError> {
-        self.retry(|| self.inner.cancel_statement(id)).await
+        self.retry(Operation::CancelStatement, || {
+            self.inner.cancel_statement(id)
+        })
+        .await
     }
 
     async fn batch_execute_statement(
@@ -150,12 +192,15 @@ impl DataApi for RetryingDataApi {
         mut request: BatchExecuteRequest,
     ) -> Result<String, DataApiError> {
         request.client_token.get_or_insert_with(client_token);
-        self.retry(|| self.inner.batch_execute_statement(request.clone()))
-            .await
+        self.retry(Operation::BatchExecuteStatement, || {
+            self.inner.batch_execute_statement(request.clone())
+        })
+        .await
     }
 
     async fn list_databases(&self) -> Result<Vec<String>, DataApiError> {
-        self.retry(|| self.inner.list_databases()).await
+        self.retry(Operation::ListDatabases, || self.inner.list_databases())
+            .await
     }
 
     async fn list_schemas(
@@ -163,8 +208,10 @@ impl DataApi for RetryingDataApi {
         database: &str,
         pattern: Option<&str>,
     ) -> Result<Vec<String>, DataApiError> {
-        self.retry(|| self.inner.list_schemas(database, pattern))
-            .await
+        self.retry(Operation::ListSchemas, || {
+            self.inner.list_schemas(database, pattern)
+        })
+        .await
     }
 
     async fn list_tables(
@@ -173,7 +220,7 @@ impl DataApi for RetryingDataApi {
         schema_pattern: Option<&str>,
         table_pattern: Option<&str>,
     ) -> Result<Vec<TableMember>, DataApiError> {
-        self.retry(|| {
+        self.retry(Operation::ListTables, || {
             self.inner
                 .list_tables(database, schema_pattern, table_pattern)
         })
@@ -186,8 +233,10 @@ impl DataApi for RetryingDataApi {
         schema: Option<&str>,
         table: Option<&str>,
     ) -> Result<Vec<ColumnMetadata>, DataApiError> {
-        self.retry(|| self.inner.describe_table(database, schema, table))
-            .await
+        self.retry(Operation::DescribeTable, || {
+            self.inner.describe_table(database, schema, table)
+        })
+        .await
     }
 
     async fn list_statements(
@@ -195,8 +244,10 @@ impl DataApi for RetryingDataApi {
         name_prefix: &str,
         max: i32,
     ) -> Result<Vec<StatementSummary>, DataApiError> {
-        self.retry(|| self.inner.list_statements(name_prefix, max))
-            .await
+        self.retry(Operation::ListStatements, || {
+            self.inner.list_statements(name_prefix, max)
+        })
+        .await
     }
 }
 

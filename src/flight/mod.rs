@@ -86,8 +86,20 @@ impl FlightSqlService {
         self.gateway
             .auth
             .authorize(request.metadata())
-            .map_err(|e| Status::from(GatewayError::from(e)))
+            .map_err(refused)
     }
+}
+
+/// The status of a refused authentication, counted by its reason.
+fn refused(e: crate::auth::AuthError) -> Status {
+    let reason = match e {
+        crate::auth::AuthError::Missing => "missing",
+        crate::auth::AuthError::BadCredentials => "bad_credentials",
+        crate::auth::AuthError::BadToken => "bad_token",
+        crate::auth::AuthError::Malformed(_) => "malformed",
+    };
+    metrics::counter!(crate::telemetry::metrics::AUTH_FAILURES, "reason" => reason).increment(1);
+    Status::from(GatewayError::from(e))
 }
 
 fn rpc_span(rpc: &'static str) -> tracing::Span {
@@ -148,7 +160,7 @@ impl FlightService for FlightSqlService {
             .gateway
             .auth
             .handshake(request.metadata())
-            .map_err(|e| Status::from(GatewayError::from(e)))?;
+            .map_err(refused)?;
         span.record("principal", principal.0.as_str());
         tracing::info!("handshake");
         let reply = HandshakeResponse {

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::dataapi::DataApi;
+use crate::telemetry::metrics as names;
 
 /// Most statements remembered as running (a client that submits by
 /// PollFlightInfo and never polls again leaves one behind until the drain).
@@ -40,20 +41,23 @@ impl InFlight {
     /// A statement was submitted.
     pub(crate) fn started(&self, id: &str) {
         let mut running = lock(&self.running);
-        if running.len() < MAX_REMEMBERED {
-            running.insert(super::parent_id(id).to_owned());
+        if running.len() < MAX_REMEMBERED && running.insert(super::parent_id(id).to_owned()) {
+            metrics::gauge!(names::STATEMENTS_RUNNING).increment(1);
         }
     }
 
     /// A statement was seen to end.
     pub(crate) fn ended(&self, id: &str) {
-        lock(&self.running).remove(super::parent_id(id));
+        if lock(&self.running).remove(super::parent_id(id)) {
+            metrics::gauge!(names::STATEMENTS_RUNNING).decrement(1);
+        }
         self.changed.notify_waiters();
     }
 
     /// A result stream opened; it counts until the guard is dropped.
     pub(crate) fn stream(self: &Arc<Self>) -> StreamGuard {
         self.streams.fetch_add(1, Ordering::SeqCst);
+        metrics::gauge!(names::STREAMS_OPEN).increment(1);
         StreamGuard(Arc::clone(self))
     }
 
@@ -85,6 +89,8 @@ impl InFlight {
             );
         }
         let left: Vec<String> = lock(&self.running).drain().collect();
+        #[allow(clippy::cast_precision_loss)]
+        metrics::gauge!(names::STATEMENTS_RUNNING).decrement(left.len() as f64);
         for id in &left {
             match api.cancel_statement(id).await {
                 Ok(_) => tracing::info!(statement_id = %id, "cancelled at shutdown"),
@@ -102,6 +108,7 @@ pub(crate) struct StreamGuard(Arc<InFlight>);
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.0.streams.fetch_sub(1, Ordering::SeqCst);
+        metrics::gauge!(names::STREAMS_OPEN).decrement(1);
         self.0.changed.notify_waiters();
     }
 }

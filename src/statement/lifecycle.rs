@@ -115,10 +115,14 @@ impl Statements {
     /// goes away meanwhile; an error unless it FINISHED.
     pub(crate) async fn wait_finished(&self, id: &str) -> Result<StatementDescription> {
         let guard = CancelOnDrop::new(&self.api, id);
+        let waited = std::time::Instant::now();
         let description = wait_for_statement(&*self.api, id, self.wait).await;
         guard.disarm();
         let description = description?;
         self.in_flight.ended(id);
+        let status = format!("{:?}", description.status).to_ascii_uppercase();
+        metrics::histogram!(crate::telemetry::metrics::STATEMENT_SECONDS, "status" => status)
+            .record(waited.elapsed().as_secs_f64());
         ensure_finished(id, &description)?;
         Ok(description)
     }

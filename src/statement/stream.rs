@@ -57,6 +57,9 @@ impl Statements {
                     return Ok(replay
                         .map(move |m| {
                             let _open = &open;
+                            if let Ok(message) = &m {
+                                count_sent(message);
+                            }
                             m
                         })
                         .boxed());
@@ -133,10 +136,26 @@ impl Statements {
             .chain(keep)
             .map(move |m| {
                 let _open = &open;
+                if let Ok(message) = &m {
+                    count_sent(message);
+                }
                 m
             })
             .boxed())
     }
+}
+
+/// Counts the bytes of one message sent to a client.
+fn count_sent(message: &FlightData) {
+    let bytes = message.data_header.len() + message.data_body.len();
+    metrics::counter!(crate::telemetry::metrics::BYTES_STREAMED)
+        .increment(u64::try_from(bytes).unwrap_or(0));
+}
+
+/// Counts the rows of one batch handed to a client's stream.
+fn count_rows(batch: &RecordBatch) {
+    metrics::counter!(crate::telemetry::metrics::ROWS_STREAMED)
+        .increment(u64::try_from(batch.num_rows()).unwrap_or(0));
 }
 
 /// The encoded messages of a DoGet, until it ends (or they outgrow one cache
@@ -252,6 +271,7 @@ impl PageProducer {
             let Some(slot) = self.room(tx).await? else {
                 return Ok(());
             };
+            count_rows(batch);
             slot.send(Ok(batch.clone()));
         }
         // Pages are fetched one ahead by their own task while the current one
@@ -295,6 +315,7 @@ impl PageProducer {
                     source,
                 })?;
             if batch.num_rows() > 0 {
+                count_rows(&batch);
                 slot.send(Ok(batch));
             }
         }

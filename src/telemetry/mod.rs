@@ -1,4 +1,7 @@
-//! Logging: `tracing` events to stderr as text or JSON, filtered by `RUST_LOG`.
+//! Telemetry: logs (`tracing` events to stderr as text or JSON, filtered by
+//! `RUST_LOG`) and Prometheus metrics (`metrics`).
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 
