@@ -85,7 +85,10 @@ async fn metrics_count_what_queries_do() {
     // Both DoGets start from the cache (the first from the first page that
     // GetFlightInfo cached, the re-read from the whole result): one page read.
     assert_eq!(delta(&["rsfs_cache_lookups_total", "outcome=\"hit\""]), 2.0);
-    assert_eq!(delta(&["rsfs_cache_lookups_total", "outcome=\"miss\""]), 0.0);
+    assert_eq!(
+        delta(&["rsfs_cache_lookups_total", "outcome=\"miss\""]),
+        0.0
+    );
     assert_eq!(
         delta(&[
             "rsfs_data_api_calls_total",
