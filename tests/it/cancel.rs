@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use arrow_flight::sql::client::FlightSqlServiceClient;
-use aws_sdk_redshiftdata::types::StatusString;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::common::{Stack, stack, unique};
+use crate::common::{Stack, assert_aborted, stack, unique};
 
 /// A client that gives up on any call after 1.5 s, as a user closing a tab does.
 async fn impatient_client(stack: &Stack) -> FlightSqlServiceClient<Channel> {
@@ -26,36 +25,6 @@ fn code_of(err: arrow_flight::error::FlightError) -> Code {
         arrow_flight::error::FlightError::Tonic(status) => status.code(),
         other => panic!("not a gRPC status: {other:?}"),
     }
-}
-
-/// Finds the Data API statement that ran `sql` and long-polls it to its
-/// end: it must end ABORTED, cancelled by the gateway.
-async fn assert_aborted(stack: &Stack, sql: &str) {
-    let listed = stack
-        .emulator
-        .client
-        .list_statements()
-        .send()
-        .await
-        .expect("list");
-    let id = listed
-        .statements()
-        .iter()
-        .find(|s| {
-            s.query_string() == Some(sql) || s.query_strings().iter().any(|q| q.as_str() == sql)
-        })
-        .map(|s| s.id().to_owned())
-        .expect("the statement was submitted");
-    let d = stack
-        .emulator
-        .client
-        .describe_statement()
-        .id(id)
-        .wait_time_seconds(20)
-        .send()
-        .await
-        .expect("describe");
-    assert_eq!(d.status(), Some(&StatusString::Aborted), "{d:?}");
 }
 
 #[tokio::test]

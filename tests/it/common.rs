@@ -197,3 +197,37 @@ pub(crate) async fn fetch(
     }
     batches
 }
+
+/// Finds the Data API statement that ran `sql` and long-polls it to its
+/// end: it must end ABORTED, cancelled by the gateway.
+pub(crate) async fn assert_aborted(stack: &Stack, sql: &str) {
+    let listed = stack
+        .emulator
+        .client
+        .list_statements()
+        .send()
+        .await
+        .expect("list");
+    let id = listed
+        .statements()
+        .iter()
+        .find(|s| {
+            s.query_string() == Some(sql) || s.query_strings().iter().any(|q| q.as_str() == sql)
+        })
+        .map(|s| s.id().to_owned())
+        .expect("the statement was submitted");
+    let d = stack
+        .emulator
+        .client
+        .describe_statement()
+        .id(id)
+        .wait_time_seconds(20)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        d.status(),
+        Some(&aws_sdk_redshiftdata::types::StatusString::Aborted),
+        "{d:?}"
+    );
+}

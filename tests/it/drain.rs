@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use arrow_flight::FlightClient;
 use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt as _};
-use aws_sdk_redshiftdata::types::StatusString;
 use futures::StreamExt as _;
 use prost::Message as _;
 use redshift_data_emulator::EmulatorConfig;
@@ -16,7 +15,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::common::{StackOptions, stack_with, unique};
+use crate::common::{StackOptions, assert_aborted, stack_with, unique};
 
 const FLIGHT_SERVICE: &str = "arrow.flight.protocol.FlightService";
 
@@ -100,29 +99,7 @@ async fn a_drain_finishes_streams_refuses_new_statements_and_cancels_the_rest() 
     assert_eq!(read, rows);
 
     // The drain timeout passes with the sleeper still running: it is cancelled.
-    let listed = stack
-        .emulator
-        .client
-        .list_statements()
-        .send()
-        .await
-        .expect("list");
-    let id = listed
-        .statements()
-        .iter()
-        .find(|s| s.query_string() == Some(sleeper.as_str()))
-        .map(|s| s.id().to_owned())
-        .expect("the sleeper was submitted");
-    let d = stack
-        .emulator
-        .client
-        .describe_statement()
-        .id(id)
-        .wait_time_seconds(20)
-        .send()
-        .await
-        .expect("describe");
-    assert_eq!(d.status(), Some(&StatusString::Aborted));
+    assert_aborted(&stack, &sleeper).await;
     tokio::time::timeout(Duration::from_secs(30), served)
         .await
         .expect("run returns after the drain")
