@@ -18,6 +18,7 @@ use tonic::Status;
 use tracing::Instrument as _;
 
 use super::Statements;
+use super::drain::StreamGuard;
 use super::results::{cache_key, result_format};
 use crate::cache::{CachedResult, ResultsCache};
 use crate::dataapi::{DataApi, ResultFormat, ResultPage};
@@ -53,16 +54,7 @@ impl Statements {
                 tracing::debug!(statement_id = %handle.statement_id, "results cache hit");
                 if let Some(encoded) = &hit.encoded {
                     let messages = encoded.clone();
-                    let replay = stream::iter(messages.into_iter().map(Ok));
-                    return Ok(replay
-                        .map(move |m| {
-                            let _open = &open;
-                            if let Ok(message) = &m {
-                                count_sent(message);
-                            }
-                            m
-                        })
-                        .boxed());
+                    return Ok(counted(stream::iter(messages.into_iter().map(Ok)), open));
                 }
                 hit
             }
@@ -132,24 +124,26 @@ impl Statements {
             }
         })
         .filter_map(|()| std::future::ready(None));
-        Ok(stream
-            .chain(keep)
-            .map(move |m| {
-                let _open = &open;
-                if let Ok(message) = &m {
-                    count_sent(message);
-                }
-                m
-            })
-            .boxed())
+        Ok(counted(stream.chain(keep), open))
     }
 }
 
-/// Counts the bytes of one message sent to a client.
-fn count_sent(message: &FlightData) {
-    let bytes = message.data_header.len() + message.data_body.len();
-    metrics::counter!(crate::telemetry::metrics::BYTES_STREAMED)
-        .increment(u64::try_from(bytes).unwrap_or(0));
+/// A DoGet's messages, counted in bytes as they are sent, holding `open`
+/// (the drain's count of open streams) until the stream is dropped.
+fn counted(
+    messages: impl futures::Stream<Item = Result<FlightData, Status>> + Send + 'static,
+    open: StreamGuard,
+) -> FlightDataStream {
+    messages
+        .inspect(move |m| {
+            let _open = &open;
+            if let Ok(message) = m {
+                let bytes = message.data_header.len() + message.data_body.len();
+                metrics::counter!(crate::telemetry::metrics::BYTES_STREAMED)
+                    .increment(u64::try_from(bytes).unwrap_or(0));
+            }
+        })
+        .boxed()
 }
 
 /// Counts the rows of one batch handed to a client's stream.
