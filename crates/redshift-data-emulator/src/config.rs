@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use crate::operation::Operation;
+
 /// Default `--listen` of the `emulator` command.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8439";
 /// Default `--default-database` (Redshift's default database).
@@ -21,6 +23,17 @@ pub const DEFAULT_MAX_SESSIONS: usize = 100;
 pub const DEFAULT_FAULT_PROBABILITY: f64 = 0.0;
 /// Default `--latency-ms`: no added latency.
 pub const DEFAULT_LATENCY_MS: u64 = 0;
+
+/// How CSV result pages (GetStatementResultV2) write NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CsvNull {
+    /// An unquoted empty field; the empty string is `""` (PostgreSQL's CSV convention).
+    #[default]
+    Unquoted,
+    /// `""`, the same as an empty string: a deliberately different dialect,
+    /// so that a client's check of the CSV format has something to catch.
+    Quoted,
+}
 
 /// The flags of the `emulator` command: where to listen, which PostgreSQL to
 /// serve from, and the emulator's settings.
@@ -95,6 +108,29 @@ pub struct EmulatorConfig {
         default_value_t = DEFAULT_LATENCY_MS
     )]
     pub latency_ms: u64,
+    /// How CSV result pages write NULL: `unquoted` (an empty field) or
+    /// `quoted` (`""`, which no reader can tell from an empty string; for tests).
+    #[arg(long = "csv-null", env = "RSFS_EMULATOR_CSV_NULL", value_enum, default_value_t = CsvNull::Unquoted)]
+    pub csv_null: CsvNull,
+    /// Fault injection: operations refused with AccessDeniedException, as for
+    /// credentials whose IAM policy lacks them (comma-separated names, e.g.
+    /// `ListTables,CancelStatement`).
+    #[arg(long = "deny-operations", env = "RSFS_EMULATOR_DENY_OPERATIONS", value_delimiter = ',', value_parser = parse_operation)]
+    pub deny_operations: Vec<Operation>,
+}
+
+/// Parses an operation's name in the service model.
+fn parse_operation(name: &str) -> Result<Operation, String> {
+    Operation::ALL
+        .into_iter()
+        .find(|op| op.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+            format!(
+                "not an operation of the Data API (one of {})",
+                names.join(", ")
+            )
+        })
 }
 
 impl Default for EmulatorConfig {
@@ -109,6 +145,8 @@ impl Default for EmulatorConfig {
             throttle_probability: DEFAULT_FAULT_PROBABILITY,
             error_probability: DEFAULT_FAULT_PROBABILITY,
             latency_ms: DEFAULT_LATENCY_MS,
+            csv_null: CsvNull::Unquoted,
+            deny_operations: Vec::new(),
         }
     }
 }
@@ -141,6 +179,8 @@ mod tests {
         assert_eq!(c.throttle_probability, defaults.throttle_probability);
         assert_eq!(c.error_probability, defaults.error_probability);
         assert_eq!(c.latency_ms, defaults.latency_ms);
+        assert_eq!(c.csv_null, defaults.csv_null);
+        assert_eq!(c.deny_operations, defaults.deny_operations);
     }
 
     #[test]
@@ -161,6 +201,10 @@ mod tests {
             "0.5",
             "--latency-ms",
             "7",
+            "--csv-null",
+            "quoted",
+            "--deny-operations",
+            "ListTables,CancelStatement",
         ])
         .expect("flags");
         assert_eq!(parsed.args.listen.port(), 0);
@@ -172,5 +216,11 @@ mod tests {
         assert_eq!(c.default_database, "other");
         assert_eq!((c.page_bytes, c.max_sessions, c.latency_ms), (1024, 3, 7));
         assert!((c.throttle_probability - 0.5).abs() < f64::EPSILON);
+        assert_eq!(c.csv_null, CsvNull::Quoted);
+        assert_eq!(
+            c.deny_operations,
+            [Operation::ListTables, Operation::CancelStatement]
+        );
+        assert!(Command::try_parse_from(["emulator", "--deny-operations", "DropCluster"]).is_err());
     }
 }

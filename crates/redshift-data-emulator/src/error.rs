@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The caller is sending too fast (fault injection).
     #[error("ThrottlingException: {0}")]
     Throttling(String),
+    /// The caller's credentials may not call this operation (fault injection).
+    #[error("AccessDeniedException: {0}")]
+    AccessDenied(String),
     /// The service failed (fault injection, or the database is unreachable).
     #[error("InternalServerException: {0}")]
     InternalServer(String),
@@ -73,6 +76,7 @@ impl ApiError {
             Self::Serialization(_) => "SerializationException",
             Self::UnknownOperation(_) => "UnknownOperationException",
             Self::Throttling(_) => "ThrottlingException",
+            Self::AccessDenied(_) => "AccessDeniedException",
             Self::InternalServer(_) => "InternalServerException",
         }
     }
@@ -87,7 +91,8 @@ impl ApiError {
             | Self::ExecuteStatement { .. }
             | Self::Serialization(_)
             | Self::UnknownOperation(_)
-            | Self::Throttling(_) => StatusCode::BAD_REQUEST,
+            | Self::Throttling(_)
+            | Self::AccessDenied(_) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -99,6 +104,7 @@ impl ApiError {
             | Self::Serialization(m)
             | Self::UnknownOperation(m)
             | Self::Throttling(m)
+            | Self::AccessDenied(m)
             | Self::InternalServer(m) => (m, None, None),
             Self::ResourceNotFound {
                 message,

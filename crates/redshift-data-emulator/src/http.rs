@@ -77,8 +77,14 @@ async fn dispatch(
     })
 }
 
-async fn inject_faults(state: &State) -> Result<(), ApiError> {
+async fn inject_faults(state: &State, operation: Operation) -> Result<(), ApiError> {
     let config = &state.config;
+    if config.deny_operations.contains(&operation) {
+        return Err(ApiError::AccessDenied(format!(
+            "User: arn:aws:sts::000000000000:assumed-role/emulator/gateway is not authorized to perform: redshift-data:{} (denied by --deny-operations)",
+            operation.name()
+        )));
+    }
     if config.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(config.latency_ms)).await;
     }
@@ -107,7 +113,7 @@ async fn handle(
     operation: Operation,
     body: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
-    inject_faults(state).await?;
+    inject_faults(state, operation).await?;
     match operation {
         Operation::ExecuteStatement => to_bytes(state.execute_statement(parse(body)?).await),
         Operation::BatchExecuteStatement => {

@@ -30,12 +30,14 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use config::CsvNull;
 pub use config::{
     DEFAULT_DATABASE, DEFAULT_FAULT_PROBABILITY, DEFAULT_LATENCY_MS, DEFAULT_LISTEN,
     DEFAULT_MAX_ACTIVE_STATEMENTS, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_SESSIONS,
     DEFAULT_PAGE_BYTES, DEFAULT_RETENTION_SECONDS, EmulatorArgs, EmulatorConfig,
 };
 pub use error::ApiError;
+pub use operation::Operation;
 use postgres::Connector;
 pub use postgres::ThrowawayCluster;
 pub use request::{OPERATION_TARGETS, check_request};
@@ -77,7 +79,13 @@ pub async fn serve(
     Ok(())
 }
 
-/// Creates `database` on the PostgreSQL at `postgres_url` when it is missing.
+/// Redshift functions that PostgreSQL lacks, created in each database the
+/// emulator serves: `JSON_PARSE(text)` (Redshift returns SUPER; here `json`).
+const REDSHIFT_FUNCTIONS: &str = "create or replace function public.json_parse(text) returns json \
+     language sql immutable strict as 'select $1::json'";
+
+/// Creates `database` on the PostgreSQL at `postgres_url` when it is missing,
+/// with the Redshift functions the emulator provides.
 pub async fn ensure_database(postgres_url: &str, database: &str) -> anyhow::Result<()> {
     let (client, connection) = tokio_postgres::connect(postgres_url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
@@ -91,6 +99,14 @@ pub async fn ensure_database(postgres_url: &str, database: &str) -> anyhow::Resu
             .batch_execute(&format!("create database {quoted}"))
             .await?;
     }
+    let mut config: tokio_postgres::Config = postgres_url.parse()?;
+    config.dbname(database);
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    client
+        .batch_execute(REDSHIFT_FUNCTIONS)
+        .await
+        .with_context(|| format!("creating the Redshift functions in {database}"))?;
     Ok(())
 }
 

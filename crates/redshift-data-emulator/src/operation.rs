@@ -3,24 +3,36 @@
 
 /// One operation of the Redshift Data API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
+pub enum Operation {
+    /// BatchExecuteStatement.
     BatchExecuteStatement,
+    /// CancelStatement.
     CancelStatement,
+    /// DescribeStatement.
     DescribeStatement,
+    /// DescribeTable.
     DescribeTable,
+    /// ExecuteStatement.
     ExecuteStatement,
+    /// GetStatementResult.
     GetStatementResult,
+    /// GetStatementResultV2.
     GetStatementResultV2,
+    /// ListDatabases.
     ListDatabases,
+    /// ListSchemas.
     ListSchemas,
+    /// ListSessions.
     ListSessions,
+    /// ListStatements.
     ListStatements,
+    /// ListTables.
     ListTables,
 }
 
 impl Operation {
     /// Every operation.
-    pub(crate) const ALL: [Self; 12] = [
+    pub const ALL: [Self; 12] = [
         Self::BatchExecuteStatement,
         Self::CancelStatement,
         Self::DescribeStatement,
@@ -36,7 +48,7 @@ impl Operation {
     ];
 
     /// The operation's name in the model (and in `X-Amz-Target`).
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Self::BatchExecuteStatement => "BatchExecuteStatement",
             Self::CancelStatement => "CancelStatement",

@@ -8,6 +8,7 @@ use serde::Serialize;
 use tokio_postgres::Column;
 use tokio_postgres::types::Type;
 
+use crate::config::CsvNull;
 use crate::error::ApiError;
 use crate::model::ResultFormat;
 use crate::paging::{decode_token, encode_token};
@@ -102,6 +103,8 @@ pub(crate) struct ResultSet {
     data: Vec<u8>,
     ends: Vec<usize>,
     line: String,
+    /// How CSV lines write NULL.
+    csv_null: CsvNull,
 }
 
 impl ResultSet {
@@ -109,6 +112,7 @@ impl ResultSet {
         format: ResultFormat,
         columns: &[Column],
         metadata: &[ColumnMetadata],
+        csv_null: CsvNull,
     ) -> Self {
         let shapes = columns
             .iter()
@@ -125,6 +129,7 @@ impl ResultSet {
             data: Vec::new(),
             ends: Vec::new(),
             line: String::new(),
+            csv_null,
         }
     }
 
@@ -155,7 +160,11 @@ impl ResultSet {
                     if let Some(shape) = &mut self.shapes[i] {
                         shape.observe(&value);
                     }
-                    values::write_csv_field(&mut self.line, &value);
+                    if self.csv_null == CsvNull::Quoted && matches!(value, Value::Null) {
+                        self.line.push_str("\"\"");
+                    } else {
+                        values::write_csv_field(&mut self.line, &value);
+                    }
                 }
                 self.line.push('\n');
                 // Stored JSON-escaped (without quotes): pages are concatenations.

@@ -274,7 +274,7 @@ impl State {
             });
         }
         let metadata = result_metadata(&conn.client, columns).await;
-        let mut result = ResultSet::new(format, columns, &metadata);
+        let mut result = ResultSet::new(format, columns, &metadata, self.config.csv_null);
         let stream = conn
             .client
             .query_raw(&prepared, values.iter())
