@@ -112,13 +112,19 @@ fn rpc_span(rpc: &'static str) -> tracing::Span {
     )
 }
 
-/// Runs an RPC's body in its span; a failure becomes its status (and is
-/// logged in the span).
-async fn serve<T>(span: tracing::Span, body: impl Future<Output = Result<T>>) -> Result<T, Status> {
-    body.instrument(span.clone()).await.map_err(|e| {
-        span.in_scope(|| tracing::info!(error = %e, "failed"));
-        Status::from(e)
-    })
+/// Runs an RPC's body in its span on behalf of `principal`; a failure
+/// becomes its status (and is logged in the span).
+async fn serve<T>(
+    span: tracing::Span,
+    principal: &str,
+    body: impl Future<Output = Result<T>>,
+) -> Result<T, Status> {
+    crate::statement::on_behalf_of(principal, body.instrument(span.clone()))
+        .await
+        .map_err(|e| {
+            span.in_scope(|| tracing::info!(error = %e, "failed"));
+            Status::from(e)
+        })
 }
 
 /// Records the command in the current span and returns it.
@@ -180,7 +186,7 @@ impl FlightService for FlightSqlService {
         request: Request<Criteria>,
     ) -> Result<Response<Self::ListFlightsStream>, Status> {
         let (span, principal, _) = self.begin("ListFlights", &request)?;
-        let infos = serve(span, self.gateway.list_flights(&principal)).await?;
+        let infos = serve(span, &principal.0, self.gateway.list_flights(&principal)).await?;
         Ok(Response::new(
             stream::iter(infos.into_iter().map(Ok)).boxed(),
         ))
@@ -193,7 +199,7 @@ impl FlightService for FlightSqlService {
         let (span, principal, target) = self.begin("GetFlightInfo", &request)?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
-        let info = serve(span, async {
+        let info = serve(span, &principal.0, async {
             match traced(decode::command(&descriptor.cmd)?) {
                 Command::CommandStatementQuery(q) => {
                     let execution = gateway.query_execution(q, &principal, &target)?;
@@ -225,7 +231,7 @@ impl FlightService for FlightSqlService {
         let (span, principal, target) = self.begin("PollFlightInfo", &request)?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
-        let info = serve(span, async {
+        let info = serve(span, &principal.0, async {
             match decode::command(&descriptor.cmd)? {
                 Command::Unknown(any) if any.type_url == poll::POLL_TYPE_URL => {
                     tracing::Span::current().record("command", "retry");
@@ -253,7 +259,7 @@ impl FlightService for FlightSqlService {
         let (span, principal, target) = self.begin("GetSchema", &request)?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
-        let schema = serve(span, async {
+        let schema = serve(span, &principal.0, async {
             match traced(decode::command(&descriptor.cmd)?) {
                 Command::CommandStatementQuery(q) => {
                     let execution = gateway.query_execution(q, &principal, &target)?;
@@ -276,7 +282,7 @@ impl FlightService for FlightSqlService {
         let (span, principal, _) = self.begin("DoGet", &request)?;
         let ticket = request.into_inner();
         let gateway = &self.gateway;
-        let stream = serve(span, async {
+        let stream = serve(span, &principal.0, async {
             match traced(decode::command(&ticket.ticket)?) {
                 Command::TicketStatementQuery(t) => gateway.do_get_statement(t, &principal).await,
                 other if metadata::metadata_schema(&other).is_some() => {
@@ -296,7 +302,12 @@ impl FlightService for FlightSqlService {
     ) -> Result<Response<Self::DoPutStream>, Status> {
         let (span, principal, target) = self.begin("DoPut", &request)?;
         let input = request.into_inner();
-        let app_metadata = serve(span, self.gateway.do_put(input, &principal, &target)).await?;
+        let app_metadata = serve(
+            span,
+            &principal.0,
+            self.gateway.do_put(input, &principal, &target),
+        )
+        .await?;
         let result = PutResult {
             app_metadata: app_metadata.into(),
         };
@@ -319,12 +330,13 @@ impl FlightService for FlightSqlService {
         let session = self.gateway.session_options(request.metadata(), &principal);
         let action = request.into_inner();
         span.record("command", action.r#type.as_str());
+        let name = principal.0.clone();
         let caller = actions::ActionCaller {
             principal,
             target,
             session,
         };
-        let outcome = serve(span, self.gateway.do_action(action, caller)).await?;
+        let outcome = serve(span, &name, self.gateway.do_action(action, caller)).await?;
         let results: Vec<Result<arrow_flight::Result, Status>> = outcome
             .bodies
             .into_iter()

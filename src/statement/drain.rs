@@ -4,7 +4,7 @@
 //! another replica), open work may finish within the drain timeout, and
 //! whatever still runs then is cancelled on Redshift.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,10 +19,22 @@ use crate::telemetry::metrics as names;
 /// PollFlightInfo and never polls again leaves one behind until the drain).
 const MAX_REMEMBERED: usize = 100_000;
 
+tokio::task_local! {
+    /// The principal an RPC runs for, so that its statements are counted under it.
+    static PRINCIPAL: String;
+}
+
+/// Runs `body` (an RPC's work) on behalf of `principal`: the statements it
+/// starts count under that principal in `rsfs_statements_in_flight`.
+pub(crate) async fn on_behalf_of<F: Future>(principal: &str, body: F) -> F::Output {
+    PRINCIPAL.scope(principal.to_owned(), body).await
+}
+
 /// Statements started and streams open.
 #[derive(Debug, Default)]
 pub(crate) struct InFlight {
-    running: Mutex<HashSet<String>>,
+    /// Running statements and the principal label each counts under.
+    running: Mutex<HashMap<String, String>>,
     streams: AtomicUsize,
     draining: CancellationToken,
     changed: Notify,
@@ -40,16 +52,23 @@ impl InFlight {
 
     /// A statement was submitted.
     pub(crate) fn started(&self, id: &str) {
+        let label = PRINCIPAL
+            .try_with(|p| names::principal_label(p))
+            .unwrap_or_else(|_| "gateway".to_owned());
         let mut running = lock(&self.running);
-        if running.len() < MAX_REMEMBERED && running.insert(super::parent_id(id).to_owned()) {
+        let id = super::parent_id(id);
+        if running.len() < MAX_REMEMBERED && !running.contains_key(id) {
             metrics::gauge!(names::STATEMENTS_RUNNING).increment(1);
+            metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => label.clone()).increment(1);
+            running.insert(id.to_owned(), label);
         }
     }
 
     /// A statement was seen to end.
     pub(crate) fn ended(&self, id: &str) {
-        if lock(&self.running).remove(super::parent_id(id)) {
+        if let Some(label) = lock(&self.running).remove(super::parent_id(id)) {
             metrics::gauge!(names::STATEMENTS_RUNNING).decrement(1);
+            metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => label).decrement(1);
         }
         self.changed.notify_waiters();
     }
@@ -88,10 +107,10 @@ impl InFlight {
                 "drain timeout: cancelling what still runs"
             );
         }
-        let left: Vec<String> = lock(&self.running).drain().collect();
-        #[allow(clippy::cast_precision_loss)]
-        metrics::gauge!(names::STATEMENTS_RUNNING).decrement(left.len() as f64);
-        for id in &left {
+        let left: Vec<(String, String)> = lock(&self.running).drain().collect();
+        for (id, label) in &left {
+            metrics::gauge!(names::STATEMENTS_RUNNING).decrement(1);
+            metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => label.clone()).decrement(1);
             match api.cancel_statement(id).await {
                 Ok(_) => tracing::info!(statement_id = %id, "cancelled at shutdown"),
                 Err(e) => tracing::debug!(statement_id = %id, error = %e, "cancel at shutdown"),

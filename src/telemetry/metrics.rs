@@ -48,6 +48,42 @@ pub const CACHE_EVICTIONS: &str = "rsfs_cache_evictions_total";
 pub const CACHE_BYTES: &str = "rsfs_cache_bytes";
 /// Refused authentications, by `reason`.
 pub const AUTH_FAILURES: &str = "rsfs_auth_failures_total";
+/// Statements running now, by `principal` (at most [`MAX_PRINCIPAL_LABELS`]
+/// names; the rest count as `other`, the gateway's own as `gateway`).
+pub const STATEMENTS_IN_FLIGHT: &str = "rsfs_statements_in_flight";
+/// 1 for the Data API result format new statements use, by `format`.
+pub const RESULT_FORMAT: &str = "rsfs_result_format";
+/// Keep-alive messages sent on result streams waiting for their next page.
+pub const STREAM_KEEPALIVES: &str = "rsfs_stream_keepalives_total";
+
+/// Most distinct principals that get a label of their own.
+pub const MAX_PRINCIPAL_LABELS: usize = 100;
+
+/// The `principal` label of `principal`: its name for the first
+/// [`MAX_PRINCIPAL_LABELS`] principals seen, `other` after that, so that a
+/// gateway with many users keeps a bounded set of series.
+pub fn principal_label(principal: &str) -> String {
+    static SEEN: OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if seen.contains(principal) {
+        return principal.to_owned();
+    }
+    if seen.len() < MAX_PRINCIPAL_LABELS {
+        seen.insert(principal.to_owned());
+        return principal.to_owned();
+    }
+    "other".to_owned()
+}
+
+/// Records the result format new statements use.
+pub fn result_format(format: crate::dataapi::ResultFormat) {
+    let csv = format == crate::dataapi::ResultFormat::Csv;
+    metrics::gauge!(RESULT_FORMAT, "format" => "csv").set(if csv { 1.0 } else { 0.0 });
+    metrics::gauge!(RESULT_FORMAT, "format" => "json").set(if csv { 0.0 } else { 1.0 });
+}
 
 /// Latency buckets (seconds) of the histograms.
 const BUCKETS: [f64; 14] = [

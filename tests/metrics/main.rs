@@ -157,5 +157,62 @@ async fn metrics_count_what_queries_do() {
         ) > 0.0
     );
     assert!(value(&end, &["rsfs_data_api_retries_total"]) > 0.0);
+    // The stacks above read fixed CSV: the format gauge says so.
+    assert_eq!(value(&end, &["rsfs_result_format", "format=\"csv\""]), 1.0);
+    assert_eq!(value(&end, &["rsfs_result_format", "format=\"json\""]), 0.0);
+
+    statements_in_flight_are_counted_per_principal(&metrics_url).await;
     shutdown.cancel();
+}
+
+/// A running statement counts under its principal until it ends.
+async fn statements_in_flight_are_counted_per_principal(metrics_url: &str) {
+    use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt as _};
+    use prost::Message as _;
+
+    let stack = common::stack_with(common::StackOptions {
+        users: vec![("alice", "wonderland")],
+        ..common::StackOptions::default()
+    })
+    .await;
+    let channel = tonic::transport::Endpoint::from_shared(stack.flight_url.clone())
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut sql = arrow_flight::sql::client::FlightSqlServiceClient::new(channel.clone());
+    sql.handshake("alice", "wonderland")
+        .await
+        .expect("handshake");
+    let token = sql.token().expect("a bearer token").clone();
+    let mut raw = arrow_flight::FlightClient::new(channel);
+    raw.add_header("authorization", &format!("Bearer {token}"))
+        .expect("header");
+    let alice = ["rsfs_statements_in_flight", "principal=\"alice\""];
+    let before = value(&scrape(metrics_url).await, &alice);
+    // PollFlightInfo answers while the statement runs.
+    let first = raw
+        .poll_flight_info(arrow_flight::FlightDescriptor::new_cmd(
+            CommandStatementQuery {
+                query: "select pg_sleep(2), 1 as n".to_owned(),
+                transaction_id: None,
+            }
+            .as_any()
+            .encode_to_vec(),
+        ))
+        .await
+        .expect("submitted");
+    let running = value(&scrape(metrics_url).await, &alice);
+    assert_eq!(running - before, 1.0, "alice's statement is in flight");
+    // Poll to the end: the statement is no longer in flight.
+    let mut descriptor = first.flight_descriptor;
+    while let Some(next) = descriptor {
+        descriptor = raw
+            .poll_flight_info(next)
+            .await
+            .expect("poll")
+            .flight_descriptor;
+    }
+    let ended = value(&scrape(metrics_url).await, &alice);
+    assert_eq!(ended, before, "the statement ended");
 }
