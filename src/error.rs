@@ -80,13 +80,17 @@ pub enum GatewayError {
     /// A Flight SQL command or action this server does not implement.
     #[error("{0} is not implemented")]
     Unimplemented(String),
-    /// A result value that does not fit its column (a server-side defect).
-    #[error("statement {statement_id}: {source}")]
+    /// A result value that does not fit its column (a server-side defect,
+    /// or a CSV page the converters cannot read).
+    #[error("statement {statement_id}: {source}{}", if *switched { "; the gateway reads results as JSON from now on: run the query again" } else { "" })]
     Convert {
         /// Statement Id.
         statement_id: String,
         /// The bad value.
         source: ConvertError,
+        /// Whether this failure switched `--result-format auto` to JSON (a
+        /// new run of the query will succeed).
+        switched: bool,
     },
     /// Building or encoding an answer failed (a server-side defect).
     #[error("{what}: {source}")]
@@ -197,6 +201,10 @@ impl From<GatewayError> for Status {
                 AuthError::Missing | AuthError::BadCredentials | AuthError::BadToken,
             ) => Status::unauthenticated(message),
             GatewayError::Unimplemented(_) => Status::new(Code::Unimplemented, message),
+            GatewayError::Convert { switched: true, .. } => {
+                tracing::warn!(error = %message, "a CSV page could not be read");
+                with_retry_hint(Status::unavailable(message), 0)
+            }
             GatewayError::Convert { .. }
             | GatewayError::Encode { .. }
             | GatewayError::Internal(_) => {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod flight;
 #[cfg(feature = "emulator")]
 pub mod local;
+pub mod preflight;
 mod server;
 pub(crate) mod statement;
 pub mod telemetry;
@@ -29,13 +30,35 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::{AuthMode, Authenticator};
 use crate::cache::ResultsCache;
 use crate::config::GatewayConfig;
-use crate::dataapi::{DataApi, RetryingDataApi, WaitPolicy};
+use crate::dataapi::{DataApi, ResultFormat, RetryingDataApi, WaitPolicy};
 use crate::flight::{FlightSqlService, Gateway};
-use crate::statement::Statements;
+use crate::statement::{FormatSelector, Statements};
 use crate::ticket::TicketSigner;
 
-/// Builds the Flight SQL service for `config` over `api`.
-pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<FlightSqlService> {
+/// How the gateway waits for statements under `config`.
+fn wait_policy(config: &GatewayConfig) -> WaitPolicy {
+    WaitPolicy {
+        long_poll_seconds: config.service.query.long_poll_seconds(),
+        ..WaitPolicy::default()
+    }
+}
+
+/// The result format the gateway starts with: the fixed one, or with
+/// `--result-format auto` what the probe chooses.
+pub async fn starting_format(config: &GatewayConfig, api: &dyn DataApi) -> ResultFormat {
+    match config.service.query.result_format.fixed() {
+        Some(format) => format,
+        None => preflight::choose_format(api, &config.target.database, wait_policy(config)).await,
+    }
+}
+
+/// Builds the Flight SQL service for `config` over `api`, reading results
+/// in `result_format` to begin with (see [`starting_format`]).
+pub fn service(
+    config: &GatewayConfig,
+    api: Arc<dyn DataApi>,
+    result_format: ResultFormat,
+) -> anyhow::Result<FlightSqlService> {
     let signer = TicketSigner::new(
         config
             .service
@@ -60,9 +83,10 @@ pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<
         signer.clone(),
         config.service.auth.token_ttl.get(),
     );
-    let wait = WaitPolicy {
-        long_poll_seconds: config.service.query.long_poll_seconds(),
-        ..WaitPolicy::default()
+    let wait = wait_policy(config);
+    let format = match config.service.query.result_format.fixed() {
+        Some(fixed) => FormatSelector::fixed(fixed),
+        None => FormatSelector::chosen(result_format),
     };
     let api = RetryingDataApi::wrap(api, config.service.retry.policy());
     let statements = Statements::new(
@@ -71,6 +95,7 @@ pub fn service(config: &GatewayConfig, api: Arc<dyn DataApi>) -> anyhow::Result<
         config.target.database.clone(),
         ResultsCache::new(&config.service.cache),
         &config.service.limits,
+        format,
     );
     let gateway = Gateway::new(
         statements,
@@ -95,7 +120,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let server_config = config.service.server.clone();
     let max_message = server_config.max_message_size.as_usize();
-    let flight = service(&config, api)?;
+    let format = starting_format(&config, &*api).await;
+    let flight = service(&config, api, format)?;
     let statements = flight.statements().clone();
     let (health, health_service) = tonic_health::server::health_reporter();
     health

@@ -1,5 +1,5 @@
 //! The `redshift-flight-sql` command: `serve` runs the Flight SQL gateway,
-//! `local` the whole local stack, `emulator` a local Redshift Data API on
+//! `check` preflights its target, `local` the whole local stack, `emulator` a local Redshift Data API on
 //! PostgreSQL, `hash-password` a line for the users file.
 
 use std::io::Write as _;
@@ -40,6 +40,10 @@ struct Cli {
 enum Command {
     /// Serve Flight SQL for a Redshift cluster or Serverless workgroup.
     Serve(ServeArgs),
+    /// Preflight the configured target (the flags of `serve`): credentials,
+    /// region, reachability, each Data API permission, latency and the
+    /// result-format probe; exits 1 if the gateway could not work.
+    Check(ServeArgs),
     /// Run PostgreSQL (with a TICKIT sample), the Data API emulator and the gateway in one process.
     #[cfg(feature = "emulator")]
     Local(LocalArgs),
@@ -101,6 +105,48 @@ async fn run_serve(args: ServeArgs, shutdown: CancellationToken) -> anyhow::Resu
     redshift_flight_sql::run(args.gateway, Arc::new(api), listener, shutdown).await
 }
 
+/// `check`: prints the report; whether everything needed passed.
+async fn run_check(args: ServeArgs) -> bool {
+    use redshift_flight_sql::preflight::{Report, Verdict, check_target};
+    let gateway = &args.gateway;
+    let api =
+        AwsDataApi::connect(&gateway.aws, &gateway.service.retry, gateway.target.clone()).await;
+    let facts = api.client_facts().await;
+    let mut report = Report::default();
+    let credentials_found = facts.credentials.is_ok();
+    match facts.credentials {
+        Ok(found) => report.add(Verdict::Pass, "credentials", found),
+        Err(why) => report.add(Verdict::Fail, "credentials", why),
+    }
+    match (&facts.region, &gateway.aws.endpoint_url) {
+        (Some(region), None) => report.add(Verdict::Pass, "region", region.clone()),
+        (Some(region), Some(url)) => {
+            report.add(Verdict::Pass, "region", format!("{region}, endpoint {url}"));
+        }
+        (None, _) => report.add(
+            Verdict::Fail,
+            "region",
+            "none found: set --region, AWS_REGION or a profile's region",
+        ),
+    }
+    if credentials_found && facts.region.is_some() {
+        let wait = redshift_flight_sql::dataapi::WaitPolicy {
+            long_poll_seconds: gateway.service.query.long_poll_seconds(),
+            ..Default::default()
+        };
+        check_target(
+            &mut report,
+            &api,
+            &gateway.target,
+            wait,
+            gateway.service.query.result_format,
+        )
+        .await;
+    }
+    announce(&report.to_string());
+    report.passed()
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -109,6 +155,12 @@ async fn main() -> anyhow::Result<()> {
     cancel_on_signal(shutdown.clone())?;
     match cli.command {
         Command::Serve(args) => run_serve(args, shutdown).await,
+        Command::Check(args) => {
+            if !run_check(args).await {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         #[cfg(feature = "emulator")]
         Command::Local(args) => local::run(args, shutdown, announce).await,
         #[cfg(feature = "emulator")]

@@ -19,7 +19,7 @@ pub use auth::AuthConfig;
 pub use aws::AwsSettings;
 pub use cache::CacheConfig;
 pub use limits::LimitsConfig;
-pub use query::QueryConfig;
+pub use query::{QueryConfig, ResultFormatSetting};
 pub use retry::RetryConfig;
 pub use server::ServerConfig;
 pub use target::DataApiTarget;
@@ -85,7 +85,6 @@ mod tests {
 
     use super::*;
     use crate::auth::AuthMode;
-    use crate::dataapi::ResultFormat;
 
     /// The blocks as the `serve` command parses them.
     #[derive(Debug, Parser)]
@@ -140,7 +139,7 @@ mod tests {
             "[default: 12h]",
             "[default: 5m]",
             "[default: 10m]",
-            "[default: csv]",
+            "[default: auto]",
             "[default: none]",
             "[default: dev]",
             "[env: RSFS_CACHE_TTL=]",
@@ -250,7 +249,7 @@ mod tests {
         assert_eq!(g.limits.schema_cache_entries, 20);
         assert_eq!(g.limits.bound_rows_ttl.get(), Duration::from_secs(180));
         assert_eq!(g.limits.bound_rows_entries, 30);
-        assert_eq!(g.query.result_format, ResultFormat::Json);
+        assert_eq!(g.query.result_format, ResultFormatSetting::Json);
         assert_eq!(g.query.long_poll_seconds(), Some(5));
         assert_eq!(g.query.reuse.get(), Duration::from_secs(60));
         assert_eq!(g.query.reuse_entries, 40);

@@ -4,6 +4,40 @@
 use super::units::HumanDuration;
 use crate::dataapi::ResultFormat;
 
+/// Which Data API result format the gateway reads results in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ResultFormatSetting {
+    /// Probe at start-up: CSV when a query of the values CSV gets wrong most
+    /// easily converts to identical Arrow from JSON and from CSV, JSON
+    /// otherwise; JSON for good after the first CSV page that cannot be read.
+    #[default]
+    Auto,
+    /// GetStatementResultV2 (CSV): measured 2× faster end to end than JSON.
+    Csv,
+    /// GetStatementResult (JSON): one typed value per field.
+    Json,
+}
+
+impl ResultFormatSetting {
+    /// The fixed format, `None` for `auto`.
+    pub fn fixed(self) -> Option<ResultFormat> {
+        match self {
+            Self::Auto => None,
+            Self::Csv => Some(ResultFormat::Csv),
+            Self::Json => Some(ResultFormat::Json),
+        }
+    }
+}
+
+impl From<ResultFormat> for ResultFormatSetting {
+    fn from(format: ResultFormat) -> Self {
+        match format {
+            ResultFormat::Csv => Self::Csv,
+            ResultFormat::Json => Self::Json,
+        }
+    }
+}
+
 /// Default WaitTimeSeconds of each DescribeStatement long poll.
 pub(super) const DEFAULT_LONG_POLL: HumanDuration = HumanDuration::secs(20);
 /// Default reuse window (zero: off).
@@ -23,9 +57,11 @@ fn long_poll(s: &str) -> Result<HumanDuration, String> {
 /// How queries run (flags and `RSFS_*` variables).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct QueryConfig {
-    /// Data API result format: csv (GetStatementResultV2, faster) or json (GetStatementResult).
-    #[arg(long, env = "RSFS_RESULT_FORMAT", value_enum, default_value_t = ResultFormat::Csv)]
-    pub result_format: ResultFormat,
+    /// Data API result format: auto (probe CSV against JSON at start-up and
+    /// use CSV only if they agree), csv (GetStatementResultV2) or json
+    /// (GetStatementResult).
+    #[arg(long, env = "RSFS_RESULT_FORMAT", value_enum, default_value_t = ResultFormatSetting::Auto)]
+    pub result_format: ResultFormatSetting,
     /// WaitTimeSeconds of each DescribeStatement long poll, up to 30s (0 polls with backoff instead).
     #[arg(long, alias = "long-poll-seconds", env = "RSFS_LONG_POLL", default_value_t = DEFAULT_LONG_POLL, value_parser = long_poll)]
     pub long_poll: HumanDuration,
@@ -42,7 +78,7 @@ pub struct QueryConfig {
 impl Default for QueryConfig {
     fn default() -> Self {
         Self {
-            result_format: ResultFormat::Csv,
+            result_format: ResultFormatSetting::Auto,
             long_poll: DEFAULT_LONG_POLL,
             reuse: DEFAULT_REUSE,
             reuse_entries: DEFAULT_REUSE_ENTRIES,

@@ -37,6 +37,8 @@ macro_rules! with_target {
 pub struct AwsDataApi {
     client: Client,
     target: DataApiTarget,
+    /// The credentials provider the client was built with, for `check`.
+    credentials: Option<aws_sdk_redshiftdata::config::SharedCredentialsProvider>,
 }
 
 /// An HTTPS client on rustls with ring (no C toolchain needed to build it).
@@ -61,6 +63,7 @@ impl AwsDataApi {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
         let shared = loader.load().await;
+        let credentials = shared.credentials_provider();
         let mut config = aws_sdk_redshiftdata::config::Builder::from(&shared).retry_config(
             SdkRetryConfig::standard()
                 .with_max_attempts(retry.max_attempts.max(1))
@@ -72,6 +75,7 @@ impl AwsDataApi {
         Self {
             client: Client::from_conf(config.build()),
             target,
+            credentials,
         }
     }
 
@@ -82,6 +86,9 @@ impl AwsDataApi {
         retry: &RetryConfig,
         target: DataApiTarget,
     ) -> Self {
+        let credentials = aws_sdk_redshiftdata::config::SharedCredentialsProvider::new(
+            aws_sdk_redshiftdata::config::Credentials::new("local", "local", None, None, "local"),
+        );
         let mut config = aws_sdk_redshiftdata::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(aws_sdk_redshiftdata::config::Region::new(
@@ -90,9 +97,7 @@ impl AwsDataApi {
                     .clone()
                     .unwrap_or_else(|| "us-east-1".to_owned()),
             ))
-            .credentials_provider(aws_sdk_redshiftdata::config::Credentials::new(
-                "local", "local", None, None, "local",
-            ))
+            .credentials_provider(credentials.clone())
             .http_client(https_client())
             .retry_config(
                 SdkRetryConfig::standard()
@@ -105,13 +110,70 @@ impl AwsDataApi {
         Self {
             client: Client::from_conf(config.build()),
             target,
+            credentials: Some(credentials),
+        }
+    }
+
+    /// The region and credentials the client resolved, for `check`: the
+    /// credentials' provider and a masked access key, or why none were found.
+    pub async fn client_facts(&self) -> ClientFacts {
+        use aws_sdk_redshiftdata::config::ProvideCredentials as _;
+        let config = self.client.config();
+        let region = config.region().map(ToString::to_string);
+        let credentials = match &self.credentials {
+            None => Err("no credentials provider is configured".to_owned()),
+            Some(provider) => match provider.provide_credentials().await {
+                Ok(c) => Ok(describe_credentials(&c)),
+                Err(e) => Err(aws_sdk_redshiftdata::error::DisplayErrorContext(&e).to_string()),
+            },
+        };
+        ClientFacts {
+            region,
+            credentials,
         }
     }
 
     /// Wraps an already configured SDK client.
     pub fn from_client(client: Client, target: DataApiTarget) -> Self {
-        Self { client, target }
+        Self {
+            client,
+            target,
+            credentials: None,
+        }
     }
+}
+
+/// What the AWS client resolved of its configuration.
+#[derive(Debug, Clone)]
+pub struct ClientFacts {
+    /// The region, if one was found.
+    pub region: Option<String>,
+    /// Where the credentials came from, or why there are none.
+    pub credentials: Result<String, String>,
+}
+
+/// Names the provider of `credentials` and masks the access key
+/// (`AKIA…MPLE`), for the report.
+fn describe_credentials(credentials: &aws_sdk_redshiftdata::config::Credentials) -> String {
+    // The provider's name is only shown by Debug (`provider_name: "…"`).
+    let debug = format!("{credentials:?}");
+    let provider = debug
+        .split_once("provider_name: \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or("an unnamed provider", |(name, _)| name)
+        .to_owned();
+    let key = credentials.access_key_id();
+    let tail = key.len().checked_sub(4).and_then(|i| key.get(i..));
+    let masked = match (key.get(..4), tail) {
+        (Some(head), Some(tail)) if key.len() > 8 => format!("{head}…{tail}"),
+        _ => "…".to_owned(),
+    };
+    let temporary = if credentials.session_token().is_some() {
+        ", temporary"
+    } else {
+        ""
+    };
+    format!("from {provider} (access key {masked}{temporary})")
 }
 
 /// The gateway's error for a failed SDK call of `operation`, by the

@@ -8,7 +8,7 @@ mod wait;
 
 use std::fmt::Debug;
 
-pub use aws::{AwsDataApi, https_client};
+pub use aws::{AwsDataApi, ClientFacts, https_client};
 pub use error::{DataApiError, DataApiErrorKind, Operation};
 pub use retry::{RetryPolicy, RetryingDataApi};
 pub use wait::{WaitPolicy, wait_for_statement};

@@ -9,7 +9,6 @@ use arrow::datatypes::SchemaRef;
 
 use crate::auth::Authenticator;
 use crate::config::{LimitsConfig, QueryConfig};
-use crate::dataapi::ResultFormat;
 use crate::statement::{Finished, ReuseKey, Statements};
 use crate::ticket::TicketSigner;
 use crate::ticket::proto::ParameterRow;
@@ -23,8 +22,6 @@ pub(crate) struct Gateway {
     pub(crate) signer: TicketSigner,
     /// Checks credentials and bearer tokens.
     pub(crate) auth: Authenticator,
-    /// How result pages are fetched.
-    pub(crate) result_format: ResultFormat,
     /// Metadata answers by (principal, command), kept briefly.
     pub(crate) metadata_cache: moka::future::Cache<(String, Vec<u8>), RecordBatch>,
     /// Dataset schemas of prepared queries by (SQL, database/search path, principal).
@@ -61,7 +58,6 @@ impl Gateway {
             statements,
             signer,
             auth,
-            result_format: query.result_format,
             metadata_cache: moka::future::Cache::builder()
                 .max_capacity(limits.metadata_cache_entries)
                 .time_to_live(limits.metadata_cache_ttl.get())

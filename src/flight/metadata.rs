@@ -386,7 +386,7 @@ impl Gateway {
                     sql,
                     parameters,
                     database: catalog.filter(|c| !c.is_empty()),
-                    result_format: self.result_format,
+                    result_format: self.statements.result_format(),
                     ..ExecuteRequest::default()
                 },
                 None,

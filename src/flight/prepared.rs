@@ -129,7 +129,7 @@ impl Gateway {
                     sql,
                     database: target.database.clone(),
                     session_id: target.session_id.clone(),
-                    result_format: self.result_format,
+                    result_format: self.statements.result_format(),
                     ..ExecuteRequest::default()
                 },
                 target.search_path.as_deref(),

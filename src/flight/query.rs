@@ -65,7 +65,7 @@ impl Gateway {
         principal: &Principal,
     ) -> Result<StatementHandle> {
         let submitted = unix_now();
-        let format = self.result_format;
+        let format = self.statements.result_format();
         let database = execution
             .database
             .clone()

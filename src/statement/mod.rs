@@ -6,6 +6,7 @@
 //! reuse of finished statements.
 
 mod drain;
+mod format;
 mod lifecycle;
 mod results;
 mod reuse;
@@ -13,6 +14,8 @@ mod stream;
 
 use std::sync::Arc;
 
+pub(crate) use drain::on_behalf_of;
+pub(crate) use format::FormatSelector;
 pub(crate) use lifecycle::{Ran, check_size, ensure_finished};
 pub(crate) use results::{cache_key, handle_format};
 pub(crate) use reuse::{Finished, ReuseKey};
@@ -83,6 +86,8 @@ pub(crate) struct Statements {
     stream_idle_timeout: std::time::Duration,
     /// Statements started and streams open, for the drain at shutdown.
     in_flight: Arc<drain::InFlight>,
+    /// The result format of new statements.
+    format: FormatSelector,
 }
 
 impl Statements {
@@ -93,6 +98,7 @@ impl Statements {
         database: String,
         cache: ResultsCache,
         limits: &crate::config::LimitsConfig,
+        format: FormatSelector,
     ) -> Self {
         let pages = limits.pages_in_flight.get();
         Self {
@@ -104,6 +110,29 @@ impl Statements {
             first_page_permits: Arc::new(tokio::sync::Semaphore::new(pages)),
             stream_idle_timeout: limits.stream_idle_timeout.get(),
             in_flight: Arc::default(),
+            format,
+        }
+    }
+
+    /// The Data API result format of new statements.
+    pub(crate) fn result_format(&self) -> ResultFormat {
+        self.format.get()
+    }
+
+    /// The converter refused a page of `statement_id`: a CSV page switches
+    /// `auto` to JSON. Returns the error to answer.
+    pub(crate) fn convert_failed(
+        &self,
+        statement_id: &str,
+        format: ResultFormat,
+        source: crate::convert::ConvertError,
+    ) -> crate::error::GatewayError {
+        let switched =
+            format == ResultFormat::Csv && self.format.unreadable_csv(statement_id, &source);
+        crate::error::GatewayError::Convert {
+            statement_id: statement_id.to_owned(),
+            source,
+            switched,
         }
     }
 

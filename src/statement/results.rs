@@ -56,13 +56,9 @@ impl Statements {
             .get_statement_result(&handle.statement_id, format, None)
             .await?;
         let converter = PageConverter::new(page.columns, Some(&handle.database));
-        let batch =
-            converter
-                .convert(&page.records, true)
-                .map_err(|source| GatewayError::Convert {
-                    statement_id: handle.statement_id.clone(),
-                    source,
-                })?;
+        let batch = converter
+            .convert(&page.records, true)
+            .map_err(|source| self.convert_failed(&handle.statement_id, format, source))?;
         Ok(CachedResult {
             converter,
             batches: if batch.num_rows() > 0 {
@@ -99,10 +95,7 @@ impl Statements {
         loop {
             let batch = converter
                 .convert(&page.records, std::mem::take(&mut first))
-                .map_err(|source| GatewayError::Convert {
-                    statement_id: id.clone(),
-                    source,
-                })?;
+                .map_err(|source| self.convert_failed(&id, format, source))?;
             if batch.num_rows() > 0 {
                 batches.push(batch);
             }

@@ -304,9 +304,12 @@ impl PageProducer {
             drop(permit);
             let batch = converted
                 .map_err(|join| GatewayError::Internal(format!("conversion task: {join}")))?
-                .map_err(|source| GatewayError::Convert {
-                    statement_id: self.handle.statement_id.clone(),
-                    source,
+                .map_err(|source| {
+                    self.statements.convert_failed(
+                        &self.handle.statement_id,
+                        result_format(&self.handle),
+                        source,
+                    )
                 })?;
             if batch.num_rows() > 0 {
                 count_rows(&batch);

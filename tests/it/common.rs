@@ -50,6 +50,8 @@ pub(crate) struct StackOptions {
     /// `(user, password)` pairs: turns `--auth basic` on.
     pub(crate) users: Vec<(&'static str, &'static str)>,
     pub(crate) result_format: redshift_flight_sql::dataapi::ResultFormat,
+    /// `--result-format auto` (the probe at start-up) instead of `result_format`.
+    pub(crate) auto_format: bool,
     /// `--reuse-seconds`.
     pub(crate) reuse_seconds: u64,
     /// The gateway's limits.
@@ -110,7 +112,11 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
             cache_ttl: HumanDuration::secs(600),
         },
         query: QueryConfig {
-            result_format: options.result_format,
+            result_format: if options.auto_format {
+                redshift_flight_sql::config::ResultFormatSetting::Auto
+            } else {
+                options.result_format.into()
+            },
             reuse: HumanDuration::secs(options.reuse_seconds),
             ..QueryConfig::default()
         },

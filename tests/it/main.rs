@@ -10,4 +10,5 @@ mod fairness;
 mod flight;
 mod process;
 mod replicas;
+mod result_format;
 mod soak;

@@ -68,8 +68,12 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 fn service() -> &'static FlightSqlService {
     static SERVICE: LazyLock<FlightSqlService> = LazyLock::new(|| {
         let _guard = runtime().enter();
-        redshift_flight_sql::service(&GatewayConfig::default(), Arc::new(canned::CannedDataApi))
-            .unwrap_or_else(|e| panic!("the service: {e}"))
+        redshift_flight_sql::service(
+            &GatewayConfig::default(),
+            Arc::new(canned::CannedDataApi),
+            redshift_flight_sql::dataapi::ResultFormat::Json,
+        )
+        .unwrap_or_else(|e| panic!("the service: {e}"))
     });
     &SERVICE
 }
