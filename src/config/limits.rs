@@ -18,6 +18,8 @@ pub(super) const DEFAULT_MAX_BOUND_ROWS: usize = 1000;
 pub(super) const DEFAULT_STATEMENTS_PER_REQUEST: usize = 8;
 /// Default time a DoGet may wait for its client to read.
 pub(super) const DEFAULT_STREAM_IDLE_TIMEOUT: HumanDuration = HumanDuration::secs(300);
+/// Default wait for the next page after which a DoGet sends an empty batch.
+pub(super) const DEFAULT_STREAM_KEEPALIVE: HumanDuration = HumanDuration::secs(15);
 /// Default time a prepared query's dataset schema is reused.
 pub(super) const DEFAULT_SCHEMA_CACHE_TTL: HumanDuration = HumanDuration::secs(300);
 /// Default dataset schemas kept.
@@ -39,6 +41,11 @@ pub struct LimitsConfig {
     /// ends the stream with an error and frees what it holds.
     #[arg(long, env = "RSFS_STREAM_IDLE_TIMEOUT", default_value_t = DEFAULT_STREAM_IDLE_TIMEOUT)]
     pub stream_idle_timeout: HumanDuration,
+    /// When a DoGet has waited this long for its next page (a slow Data API
+    /// call), it sends an empty batch, so that load balancers that cut idle
+    /// streams keep it open (0 = never; every Flight client skips empty batches).
+    #[arg(long, env = "RSFS_STREAM_KEEPALIVE", default_value_t = DEFAULT_STREAM_KEEPALIVE)]
+    pub stream_keepalive: HumanDuration,
     /// Most parameter rows one request may bind (INVALID_ARGUMENT beyond).
     #[arg(long, env = "RSFS_MAX_BOUND_ROWS", default_value_t = DEFAULT_MAX_BOUND_ROWS)]
     pub max_bound_rows: usize,
@@ -74,6 +81,7 @@ impl Default for LimitsConfig {
         Self {
             pages_in_flight: DEFAULT_PAGES_IN_FLIGHT,
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
+            stream_keepalive: DEFAULT_STREAM_KEEPALIVE,
             max_bound_rows: DEFAULT_MAX_BOUND_ROWS,
             statements_per_request: DEFAULT_STATEMENTS_PER_REQUEST,
             metadata_cache_ttl: DEFAULT_METADATA_CACHE_TTL,

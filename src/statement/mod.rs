@@ -84,6 +84,9 @@ pub(crate) struct Statements {
     first_page_permits: Arc<tokio::sync::Semaphore>,
     /// How long a DoGet may wait for its client to read before it ends.
     stream_idle_timeout: std::time::Duration,
+    /// How long a DoGet waits for its next page before it sends an empty
+    /// batch to keep the stream alive (`None`: never).
+    stream_keepalive: Option<std::time::Duration>,
     /// Statements started and streams open, for the drain at shutdown.
     in_flight: Arc<drain::InFlight>,
     /// The result format of new statements.
@@ -109,6 +112,7 @@ impl Statements {
             page_permits: Arc::new(tokio::sync::Semaphore::new(pages)),
             first_page_permits: Arc::new(tokio::sync::Semaphore::new(pages)),
             stream_idle_timeout: limits.stream_idle_timeout.get(),
+            stream_keepalive: Some(limits.stream_keepalive.get()).filter(|d| !d.is_zero()),
             in_flight: Arc::default(),
             format,
         }

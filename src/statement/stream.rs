@@ -77,7 +77,7 @@ impl Statements {
         };
         tokio::spawn(producer.run(tx).instrument(tracing::Span::current()));
         let stream = FlightDataEncoderBuilder::new()
-            .with_schema(schema)
+            .with_schema(Arc::clone(&schema))
             .build(batches_until_ended(rx, ended, idle))
             .map_err(Status::from);
         // Record the encoded messages; when the client has read them all, the
@@ -124,7 +124,14 @@ impl Statements {
             }
         })
         .filter_map(|()| std::future::ready(None));
-        Ok(counted(stream.chain(keep), open))
+        let stream = stream.chain(keep);
+        let beat = self
+            .stream_keepalive
+            .and_then(|every| Some((every, empty_batch_message(&schema)?)));
+        Ok(match beat {
+            Some((every, beat)) => counted(with_keepalive(stream, every, beat), open),
+            None => counted(stream, open),
+        })
     }
 }
 
@@ -200,6 +207,49 @@ fn batches_until_ended(
                 Some((Err(FlightError::Tonic(Box::new(status))), None))
             }
             item = rx.recv() => item.map(|item| (item, Some((rx, ended, error)))),
+        }
+    })
+}
+
+/// The message of an empty batch of `schema` (what a keep-alive sends: every
+/// Flight client reads it as a batch of no rows).
+fn empty_batch_message(schema: &SchemaRef) -> Option<FlightData> {
+    let generator = arrow::ipc::writer::IpcDataGenerator::default();
+    let mut dictionaries = arrow::ipc::writer::DictionaryTracker::new(false);
+    let (_, encoded) = generator
+        .encode(
+            &RecordBatch::new_empty(Arc::clone(schema)),
+            &mut dictionaries,
+            &arrow::ipc::writer::IpcWriteOptions::default(),
+            &mut arrow::ipc::writer::IpcWriteContext::default(),
+        )
+        .ok()?;
+    Some(FlightData::from(encoded))
+}
+
+/// `messages`, with `beat` sent whenever they have been quiet for `every`
+/// after the first (the schema): load balancers that cut idle streams see
+/// traffic while a slow page is fetched. A client that does not read gets
+/// nothing, since the stream is only polled when it reads.
+fn with_keepalive(
+    messages: impl futures::Stream<Item = Result<FlightData, Status>> + Send + 'static,
+    every: std::time::Duration,
+    beat: FlightData,
+) -> impl futures::Stream<Item = Result<FlightData, Status>> + Send + 'static {
+    stream::unfold((messages.boxed(), false), move |(mut inner, started)| {
+        let beat = beat.clone();
+        async move {
+            if !started {
+                let first = inner.next().await?;
+                return Some((first, (inner, true)));
+            }
+            tokio::select! {
+                item = inner.next() => item.map(|item| (item, (inner, true))),
+                () = tokio::time::sleep(every) => {
+                    metrics::counter!(crate::telemetry::metrics::STREAM_KEEPALIVES).increment(1);
+                    Some((Ok(beat), (inner, true)))
+                }
+            }
         }
     })
 }

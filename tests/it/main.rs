@@ -8,6 +8,7 @@ mod common;
 mod drain;
 mod fairness;
 mod flight;
+mod keepalive;
 mod process;
 mod replicas;
 mod result_format;
