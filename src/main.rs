@@ -6,10 +6,11 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 #[cfg(feature = "emulator")]
 use redshift_data_emulator::EmulatorArgs;
 use redshift_flight_sql::config::ServeArgs;
+use redshift_flight_sql::config::file::{ConfigFileArgs, print_config, with_config_file};
 use redshift_flight_sql::dataapi::AwsDataApi;
 #[cfg(feature = "emulator")]
 use redshift_flight_sql::local::{self, LocalArgs};
@@ -29,6 +30,9 @@ struct Cli {
         global = true
     )]
     log_format: LogFormat,
+    /// `--config` and `--print-config`.
+    #[command(flatten)]
+    file: ConfigFileArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -149,7 +153,14 @@ async fn run_check(args: ServeArgs) -> bool {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let command = Cli::command();
+    let args = with_config_file(&command, std::env::args_os().collect())?;
+    let matches = command.clone().get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if cli.file.print_config {
+        announce(&print_config(&command, &matches));
+        return Ok(());
+    }
     telemetry::init(cli.log_format);
     let shutdown = CancellationToken::new();
     cancel_on_signal(shutdown.clone())?;

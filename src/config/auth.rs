@@ -10,6 +10,7 @@ pub(super) const DEFAULT_TOKEN_TTL: HumanDuration = HumanDuration::secs(12 * 360
 
 /// Authentication settings (flags and `RSFS_*` variables).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Auth")]
 pub struct AuthConfig {
     /// How clients authenticate.
     #[arg(long = "auth", env = "RSFS_AUTH", value_enum, default_value_t = AuthMode::None)]

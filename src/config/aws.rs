@@ -3,6 +3,7 @@
 /// Settings of the AWS client (flags and `RSFS_*` variables; credentials come
 /// from the standard AWS chain: environment, profile, web identity, ECS, IMDS).
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "AWS")]
 pub struct AwsSettings {
     /// AWS region (else the standard chain: AWS_REGION, profile, IMDS).
     #[arg(long, env = "RSFS_REGION")]

@@ -7,6 +7,7 @@ pub(super) const DEFAULT_CACHE_TTL: HumanDuration = HumanDuration::secs(3600);
 
 /// Cache settings (flags and `RSFS_CACHE_*` variables).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Cache")]
 pub struct CacheConfig {
     /// Bytes of Arrow data the cache may hold (default: a quarter of memory, at most 4 GiB).
     #[arg(long = "cache-bytes", env = "RSFS_CACHE_BYTES")]

@@ -31,6 +31,7 @@ pub(super) const DEFAULT_BOUND_ROWS_ENTRIES: u64 = 10_000;
 
 /// Limits (flags and `RSFS_*` variables).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Limits")]
 pub struct LimitsConfig {
     /// Result pages (a few MiB each) fetched or being converted at once across
     /// all DoGets: enough to keep the cores busy, few enough that memory does

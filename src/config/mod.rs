@@ -6,6 +6,7 @@
 mod auth;
 mod aws;
 mod cache;
+pub mod file;
 mod limits;
 mod query;
 mod retry;

@@ -56,6 +56,7 @@ fn long_poll(s: &str) -> Result<HumanDuration, String> {
 
 /// How queries run (flags and `RSFS_*` variables).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Query")]
 pub struct QueryConfig {
     /// Data API result format: auto (probe CSV against JSON at start-up and
     /// use CSV only if they agree), csv (GetStatementResultV2) or json

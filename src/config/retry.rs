@@ -10,6 +10,7 @@ pub(super) const DEFAULT_RETRY_BUDGET: HumanDuration = HumanDuration::secs(30);
 
 /// Retry settings (flags and `RSFS_*` variables), the same for `serve` and `local`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Retry")]
 pub struct RetryConfig {
     /// Attempts per Data API call inside the AWS SDK (with its own short backoff).
     #[arg(long, env = "RSFS_MAX_ATTEMPTS", default_value_t = DEFAULT_MAX_ATTEMPTS,

@@ -13,6 +13,7 @@ pub(super) const DEFAULT_MAX_MESSAGE_SIZE: ByteSize = ByteSize::mib(64);
 
 /// gRPC server settings (flags and `RSFS_*` variables).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Server")]
 pub struct ServerConfig {
     /// Interval of HTTP/2 keep-alive pings, so proxies and load balancers keep
     /// long GetFlightInfo calls and slow DoGet streams open.

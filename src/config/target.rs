@@ -8,6 +8,7 @@ pub(super) const DEFAULT_DATABASE: &str = "dev";
 /// `--cluster-identifier` or `--workgroup-name`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 #[group(skip)]
+#[command(next_help_heading = "Target")]
 #[command(group(
     clap::ArgGroup::new("target")
         .required(true)

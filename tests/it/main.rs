@@ -5,6 +5,7 @@ mod bad_input;
 mod bi;
 mod cancel;
 mod common;
+mod config_file;
 mod drain;
 mod fairness;
 mod flight;

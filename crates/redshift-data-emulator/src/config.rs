@@ -52,6 +52,7 @@ pub struct EmulatorArgs {
 
 /// Settings of the emulator (flags and `RSFS_EMULATOR_*` variables).
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Emulator")]
 pub struct EmulatorConfig {
     /// Database used when a request names none (Redshift's default is `dev`).
     #[arg(
