@@ -19,6 +19,7 @@ mod server;
 pub(crate) mod statement;
 pub mod telemetry;
 pub mod ticket;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -104,7 +105,10 @@ pub fn service(
         &config.service.query,
         &config.service.limits,
     );
-    Ok(FlightSqlService::new(gateway))
+    Ok(FlightSqlService::new(
+        gateway,
+        config.service.tls.tls_principal_from_cert,
+    ))
 }
 
 /// Serves Flight SQL on `listener` until `shutdown` is cancelled, then
@@ -131,6 +135,10 @@ pub async fn run(
         .max_decoding_message_size(max_message)
         .max_encoding_message_size(max_message);
     let stop = CancellationToken::new();
+    let tls = tls::Tls::load(&config.service.tls)?;
+    if let Some(tls) = &tls {
+        tls.watch(config.service.tls.tls_reload_interval.get(), stop.clone());
+    }
     if let Some(addr) = server_config.metrics_listen {
         let bound = telemetry::metrics::spawn(addr, stop.clone()).await?;
         tracing::info!(%bound, "metrics on http://{bound}/metrics");
@@ -146,7 +154,7 @@ pub async fn run(
         .http2_keepalive_timeout(Some(server_config.keepalive_timeout.get()))
         .add_service(health_service)
         .add_service(flight)
-        .serve_with_incoming_shutdown(server::incoming(listener), stop.clone().cancelled_owned());
+        .serve_with_incoming_shutdown(tls::incoming(listener, tls), stop.clone().cancelled_owned());
     let mut server = std::pin::pin!(server);
     tokio::select! {
         served = &mut server => return served.context("serving Flight SQL"),

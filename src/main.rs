@@ -102,8 +102,13 @@ async fn run_serve(args: ServeArgs, shutdown: CancellationToken) -> anyhow::Resu
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
+    let scheme = if args.gateway.service.tls.enabled() {
+        "grpc+tls"
+    } else {
+        "grpc"
+    };
     announce(&format!(
-        "flight sql listening on grpc://{}",
+        "flight sql listening on {scheme}://{}",
         listener.local_addr()?
     ));
     redshift_flight_sql::run(args.gateway, Arc::new(api), listener, shutdown).await

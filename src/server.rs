@@ -1,29 +1,12 @@
-//! The gRPC server around the Flight service: accepted connections with
-//! TCP_NODELAY, HTTP/2 keep-alive, message limits, and a layer that answers
-//! requests that do not decode as the client's mistake.
+//! The gRPC server around the Flight service: a layer that answers requests
+//! that do not decode as the client's mistake (connections are accepted in
+//! [`crate::tls`]).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codegen::http::{self, HeaderValue};
-
-/// Accepted connections with TCP_NODELAY: gRPC sends small frames (FlightInfo,
-/// the schema message) that Nagle's algorithm would hold back ~40 ms.
-pub(crate) fn incoming(
-    listener: TcpListener,
-) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    use futures::StreamExt as _;
-    TcpListenerStream::new(listener).map(|conn| {
-        conn.inspect(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "TCP_NODELAY");
-            }
-        })
-    })
-}
 
 /// What tonic's protobuf codec says of a request message that does not decode
 /// (`prost::DecodeError`'s text), which it answers as INTERNAL.

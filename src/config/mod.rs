@@ -12,6 +12,7 @@ mod query;
 mod retry;
 mod server;
 mod target;
+mod tls;
 mod units;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ pub use query::{QueryConfig, ResultFormatSetting};
 pub use retry::RetryConfig;
 pub use server::ServerConfig;
 pub use target::DataApiTarget;
+pub use tls::{ClientAuth, TlsConfig};
 pub use units::{ByteSize, HumanDuration, UnitError};
 
 /// Everything the gateway needs besides its listener and its Data API.
@@ -47,6 +49,9 @@ pub struct ServiceConfig {
     /// The gRPC server.
     #[command(flatten)]
     pub server: ServerConfig,
+    /// TLS of the Flight port.
+    #[command(flatten)]
+    pub tls: TlsConfig,
     /// Authentication.
     #[command(flatten)]
     pub auth: AuthConfig,

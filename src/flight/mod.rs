@@ -55,12 +55,28 @@ use session::SessionTarget;
 #[derive(Debug, Clone)]
 pub struct FlightSqlService {
     gateway: Gateway,
+    /// Whether a client certificate's common name is the principal.
+    cert_principal: bool,
 }
 
 impl FlightSqlService {
-    /// Serves `gateway`.
-    pub(crate) fn new(gateway: Gateway) -> Self {
-        Self { gateway }
+    /// Serves `gateway`; with `cert_principal`, an mTLS client is the
+    /// common name of its certificate.
+    pub(crate) fn new(gateway: Gateway, cert_principal: bool) -> Self {
+        Self {
+            gateway,
+            cert_principal,
+        }
+    }
+
+    /// The principal a verified client certificate names, when they name it.
+    fn cert_principal<T>(&self, request: &Request<T>) -> Option<Principal> {
+        if !self.cert_principal {
+            return None;
+        }
+        let info = request.extensions().get::<crate::tls::ConnInfo>()?;
+        let leaf = info.peer_certs.as_ref()?.first()?;
+        crate::tls::common_name(leaf).map(Principal)
     }
 
     /// The statement lifecycle (for the drain at shutdown).
@@ -83,6 +99,9 @@ impl FlightSqlService {
     }
 
     fn authorize<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
+        if let Some(principal) = self.cert_principal(request) {
+            return Ok(principal);
+        }
         self.gateway
             .auth
             .authorize(request.metadata())
@@ -162,11 +181,17 @@ impl FlightService for FlightSqlService {
         let span = rpc_span("Handshake");
         let _entered = span.enter();
         // The body is never read: ADBC and JDBC send none, credentials are headers.
-        let (principal, token) = self
-            .gateway
-            .auth
-            .handshake(request.metadata())
-            .map_err(refused)?;
+        let (principal, token) = match self.cert_principal(&request) {
+            Some(principal) => {
+                let token = self.gateway.auth.issue_token(&principal);
+                (principal, token)
+            }
+            None => self
+                .gateway
+                .auth
+                .handshake(request.metadata())
+                .map_err(refused)?,
+        };
         span.record("principal", principal.0.as_str());
         tracing::info!("handshake");
         let reply = HandshakeResponse {

@@ -25,6 +25,10 @@ pub struct LocalArgs {
     /// Address of the Data API emulator.
     #[arg(long, env = "RSFS_EMULATOR_LISTEN", default_value = "127.0.0.1:0")]
     pub emulator_listen: SocketAddr,
+    /// Serve TLS with a throwaway CA and server certificate made at start
+    /// (the CA's file is printed: give it to clients as their root certificate).
+    #[arg(long, env = "RSFS_LOCAL_TLS", conflicts_with = "tls_cert")]
+    pub tls: bool,
     /// How Flight SQL is served (no authentication by default).
     #[command(flatten)]
     pub service: ServiceConfig,
@@ -85,19 +89,38 @@ pub async fn run(
         endpoint_url: Some(emulator_url),
     };
     let api = AwsDataApi::with_static_credentials(&settings, &args.service.retry, target.clone());
+    let mut service = args.service;
+    let tls_dir = args
+        .tls
+        .then(|| std::env::temp_dir().join(format!("rsfs-local-tls-{}", std::process::id())));
+    if let Some(dir) = &tls_dir {
+        let (ca, cert, key) = crate::tls::throwaway_ca(dir).context("making a throwaway CA")?;
+        announce(&format!("tls ca certificate: {}", ca.display()));
+        service.tls.tls_cert = Some(cert);
+        service.tls.tls_key = Some(key);
+    }
+    let scheme = if service.tls.enabled() {
+        "grpc+tls"
+    } else {
+        "grpc"
+    };
     let config = GatewayConfig {
         target,
         aws: settings,
-        service: args.service,
+        service,
     };
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     announce(&format!(
-        "flight sql listening on grpc://{}",
+        "flight sql listening on {scheme}://{}",
         listener.local_addr()?
     ));
-    crate::run(config, std::sync::Arc::new(api), listener, shutdown).await?;
+    let served = crate::run(config, std::sync::Arc::new(api), listener, shutdown).await;
+    if let Some(dir) = tls_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    served?;
     emulator_task.await??;
     drop(cluster);
     Ok(())

@@ -58,6 +58,8 @@ pub(crate) struct StackOptions {
     pub(crate) limits: redshift_flight_sql::config::LimitsConfig,
     /// The gateway's server settings (keep-alive, drain).
     pub(crate) server: redshift_flight_sql::config::ServerConfig,
+    /// TLS of the Flight port.
+    pub(crate) tls: redshift_flight_sql::config::TlsConfig,
 }
 
 /// Starts an emulator and a gateway on free ports.
@@ -122,6 +124,7 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
         },
         limits: options.limits,
         server: options.server,
+        tls: options.tls,
         ..ServiceConfig::default()
     };
     let api = std::sync::Arc::new(AwsDataApi::with_static_credentials(

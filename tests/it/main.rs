@@ -14,3 +14,4 @@ mod process;
 mod replicas;
 mod result_format;
 mod soak;
+mod tls;

@@ -289,3 +289,40 @@ def local_emulator_url(local_stack: tuple[str, str]) -> str:
     """``http://host:port`` of the Data API emulator behind ``flight_uri``
     (``GET {url}/stats`` counts its calls per operation)."""
     return local_stack[0]
+
+
+TLS_CA_LINE = re.compile(rb"^tls ca certificate: (\S+)\s*$")
+FLIGHT_TLS_READY_LINE = re.compile(rb"^flight sql listening on (grpc\+tls://\S+)\s*$")
+
+
+@pytest.fixture(scope="session")
+def tls_stack(emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, bytes]]:
+    """Starts ``redshift-flight-sql local --tls`` (a throwaway CA and server
+    certificate) for the session; yields ``(grpc+tls://host:port, CA PEM)``."""
+    log_path = tmp_path_factory.mktemp("local-tls") / "local.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(emulator_bin), "local", "--tls", "--listen", "127.0.0.1:0", "--emulator-listen", "127.0.0.1:0"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=REPO_ROOT,
+            env=_child_env(),
+        )
+    try:
+        try:
+            _, ca_path, flight = _read_ready_lines(
+                proc,
+                [READY_LINE, TLS_CA_LINE, FLIGHT_TLS_READY_LINE],
+                LOCAL_STARTUP_TIMEOUT_S,
+                "the local TLS stack",
+            )
+        except Exception as e:
+            _stop(proc)
+            pytest.fail(f"could not start the local TLS stack: {e}\n--- log ---\n{_tail(log_path)}")
+        threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
+        yield flight, Path(ca_path).read_bytes()
+    finally:
+        _stop(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
