@@ -131,6 +131,8 @@ pub async fn run(
     health
         .set_serving::<FlightServiceServer<FlightSqlService>>()
         .await;
+    let ready = telemetry::metrics::Readiness::default();
+    ready.set(true);
     let flight = FlightServiceServer::new(flight)
         .max_decoding_message_size(max_message)
         .max_encoding_message_size(max_message);
@@ -140,7 +142,7 @@ pub async fn run(
         tls.watch(config.service.tls.tls_reload_interval.get(), stop.clone());
     }
     if let Some(addr) = server_config.metrics_listen {
-        let bound = telemetry::metrics::spawn(addr, stop.clone()).await?;
+        let bound = telemetry::metrics::spawn(addr, ready.clone(), stop.clone()).await?;
         tracing::info!(%bound, "metrics on http://{bound}/metrics");
     }
     let server = tonic::transport::Server::builder()
@@ -164,6 +166,7 @@ pub async fn run(
     health
         .set_not_serving::<FlightServiceServer<FlightSqlService>>()
         .await;
+    ready.set(false);
     health
         .set_service_status("", tonic_health::ServingStatus::NotServing)
         .await;

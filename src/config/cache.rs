@@ -26,8 +26,30 @@ impl Default for CacheConfig {
     }
 }
 
-/// Total memory of this machine (or container limit, as `/proc/meminfo` reports it).
+/// The memory this process may use: the cgroup limit of its container
+/// (v2 `memory.max`, or v1 `memory.limit_in_bytes`) when there is one, else
+/// the machine's total (`/proc/meminfo` shows the node's memory inside a
+/// container, not the pod's limit).
 fn total_memory() -> Option<u64> {
+    let machine = machine_memory();
+    let limit = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .find_map(|path| cgroup_limit(&std::fs::read_to_string(path).ok()?));
+    match (limit, machine) {
+        (Some(l), Some(m)) => Some(l.min(m)),
+        (l, m) => l.or(m),
+    }
+}
+
+/// A cgroup memory limit file's value; `None` for `max` (no limit).
+fn cgroup_limit(text: &str) -> Option<u64> {
+    text.trim().parse().ok()
+}
+
+fn machine_memory() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let kb: u64 = info
         .lines()
@@ -41,11 +63,23 @@ fn total_memory() -> Option<u64> {
 }
 
 impl CacheConfig {
-    /// The capacity in bytes.
+    /// The capacity in bytes: `--cache-bytes`, else a quarter of the
+    /// memory the process may use (its container's limit), at most 4 GiB.
     pub fn capacity(&self) -> u64 {
         self.cache_bytes.map_or_else(
             || total_memory().map_or(512 << 20, |m| (m / 4).min(4 << 30)),
             ByteSize::get,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cgroup_limit_is_read_and_max_is_none() {
+        assert_eq!(cgroup_limit("1610612736\n"), Some(1_610_612_736));
+        assert_eq!(cgroup_limit("max\n"), None);
     }
 }

@@ -11,7 +11,8 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -108,30 +109,74 @@ pub fn recorder() -> &'static PrometheusHandle {
     })
 }
 
-/// Serves `GET /metrics` on `listener` until `shutdown` is cancelled.
-pub async fn serve(listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Whether the gateway takes new work: true once it serves, false from the
+/// start of the drain (what `/readyz` answers).
+#[derive(Debug, Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// Sets whether the gateway takes new work.
+    pub fn set(&self, ready: bool) {
+        self.0.store(ready, Ordering::SeqCst);
+    }
+
+    /// Whether the gateway takes new work.
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Serves `GET /metrics`, and the plain-HTTP probes `/healthz` (200 while
+/// the process runs) and `/readyz` (200 while `ready`, 503 before and
+/// during the drain), on `listener` until `shutdown` is cancelled. The
+/// probes are for kubelets that cannot speak gRPC over TLS.
+pub async fn serve(
+    listener: TcpListener,
+    ready: Readiness,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let handle = recorder();
-    let router = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || async move {
-            (
-                [("content-type", "text/plain; version=0.0.4")],
-                handle.render(),
-            )
-        }),
-    );
+    let router = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || async move {
+                (
+                    [("content-type", "text/plain; version=0.0.4")],
+                    handle.render(),
+                )
+            }),
+        )
+        .route("/healthz", axum::routing::get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let ready = ready.get();
+                async move {
+                    if ready {
+                        (http::StatusCode::OK, "ready\n")
+                    } else {
+                        (http::StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+                    }
+                }
+            }),
+        );
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await?;
     Ok(())
 }
 
-/// Binds `addr` and serves `/metrics` there in the background; the bound address.
-pub async fn spawn(addr: SocketAddr, shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
+/// Binds `addr` and serves `/metrics` and the probes there in the
+/// background; the bound address.
+pub async fn spawn(
+    addr: SocketAddr,
+    ready: Readiness,
+    shutdown: CancellationToken,
+) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     tokio::spawn(async move {
-        if let Err(e) = serve(listener, shutdown).await {
+        if let Err(e) = serve(listener, ready, shutdown).await {
             tracing::error!(error = %e, "metrics endpoint");
         }
     });

@@ -30,6 +30,22 @@ async fn scrape(url: &str) -> BTreeMap<String, f64> {
         .collect()
 }
 
+/// The HTTP status of `GET path`.
+async fn status(url: &str, path: &str) -> u16 {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The value of the series whose name and labels contain every `part`.
 fn value(samples: &BTreeMap<String, f64>, parts: &[&str]) -> f64 {
     samples
@@ -47,10 +63,20 @@ async fn metrics_count_what_queries_do() {
         .expect("bind");
     let metrics_url = format!("http://{}", listener.local_addr().expect("addr"));
     let shutdown = tokio_util::sync::CancellationToken::new();
+    let ready = redshift_flight_sql::telemetry::metrics::Readiness::default();
     tokio::spawn(redshift_flight_sql::telemetry::metrics::serve(
         listener,
+        ready.clone(),
         shutdown.clone(),
     ));
+    assert_eq!(
+        status(&metrics_url, "/readyz").await,
+        503,
+        "not ready before serving"
+    );
+    assert_eq!(status(&metrics_url, "/healthz").await, 200);
+    ready.set(true);
+    assert_eq!(status(&metrics_url, "/readyz").await, 200);
 
     let stack = common::stack_with(common::StackOptions::default()).await;
     let mut client = stack.client().await;
