@@ -57,6 +57,12 @@ pub enum GatewayError {
         "the gateway is shutting down and starts no new statement; retry (another replica answers)"
     )]
     Draining,
+    /// A principal is at one of its limits (statements running at once).
+    #[error("{0}")]
+    LimitReached(String),
+    /// The gateway serves reads only (`--read-only`).
+    #[error("{0}")]
+    ReadOnly(String),
     /// A ticket or handle that is not valid.
     #[error("{0}")]
     Ticket(#[from] TicketError),
@@ -185,6 +191,11 @@ impl From<GatewayError> for Status {
             GatewayError::StatementAborted { .. } => Status::cancelled(message),
             GatewayError::StreamIdle { .. } => Status::aborted(message),
             GatewayError::Draining => with_retry_hint(Status::unavailable(message), 100),
+            GatewayError::LimitReached(_) => {
+                tracing::info!(error = %message, "limit reached");
+                with_retry_hint(Status::resource_exhausted(message), 1000)
+            }
+            GatewayError::ReadOnly(_) => Status::permission_denied(message),
             GatewayError::Ticket(TicketError::BadSignature) | GatewayError::ForeignTicket => {
                 tracing::warn!(error = %message, "refused a ticket");
                 Status::permission_denied(message)

@@ -47,6 +47,11 @@ pub struct LimitsConfig {
     /// streams keep it open (0 = never; every Flight client skips empty batches).
     #[arg(long, env = "RSFS_STREAM_KEEPALIVE", default_value_t = DEFAULT_STREAM_KEEPALIVE)]
     pub stream_keepalive: HumanDuration,
+    /// Most statements one principal may have running at once
+    /// (RESOURCE_EXHAUSTED beyond; 0 = no limit): one greedy user cannot take
+    /// the account's whole Data API quota of active statements.
+    #[arg(long, env = "RSFS_MAX_STATEMENTS_PER_PRINCIPAL", default_value_t = 0)]
+    pub max_statements_per_principal: usize,
     /// Most parameter rows one request may bind (INVALID_ARGUMENT beyond).
     #[arg(long, env = "RSFS_MAX_BOUND_ROWS", default_value_t = DEFAULT_MAX_BOUND_ROWS)]
     pub max_bound_rows: usize,
@@ -83,6 +88,7 @@ impl Default for LimitsConfig {
             pages_in_flight: DEFAULT_PAGES_IN_FLIGHT,
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
             stream_keepalive: DEFAULT_STREAM_KEEPALIVE,
+            max_statements_per_principal: 0,
             max_bound_rows: DEFAULT_MAX_BOUND_ROWS,
             statements_per_request: DEFAULT_STATEMENTS_PER_REQUEST,
             metadata_cache_ttl: DEFAULT_METADATA_CACHE_TTL,

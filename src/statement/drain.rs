@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::dataapi::DataApi;
+use crate::error::GatewayError;
 use crate::telemetry::metrics as names;
 
 /// Most statements remembered as running (a client that submits by
@@ -30,11 +31,22 @@ pub(crate) async fn on_behalf_of<F: Future>(principal: &str, body: F) -> F::Outp
     PRINCIPAL.scope(principal.to_owned(), body).await
 }
 
+/// A statement the gateway started and has not seen end.
+#[derive(Debug)]
+struct Running {
+    /// The `principal` label it counts under in the metrics.
+    label: String,
+    /// The principal it runs for (`None`: the gateway's own).
+    principal: Option<String>,
+}
+
 /// Statements started and streams open.
 #[derive(Debug, Default)]
 pub(crate) struct InFlight {
-    /// Running statements and the principal label each counts under.
-    running: Mutex<HashMap<String, String>>,
+    /// Running statements by Id.
+    running: Mutex<HashMap<String, Running>>,
+    /// Statements admitted under a principal's limit and being submitted.
+    admitted: Mutex<HashMap<String, usize>>,
     streams: AtomicUsize,
     draining: CancellationToken,
     changed: Notify,
@@ -52,25 +64,81 @@ impl InFlight {
 
     /// A statement was submitted.
     pub(crate) fn started(&self, id: &str) {
-        let label = PRINCIPAL
-            .try_with(|p| names::principal_label(p))
-            .unwrap_or_else(|_| "gateway".to_owned());
+        let principal = PRINCIPAL.try_with(Clone::clone).ok();
+        let label = principal
+            .as_deref()
+            .map_or_else(|| "gateway".to_owned(), names::principal_label);
         let mut running = lock(&self.running);
         let id = super::parent_id(id);
         if running.len() < MAX_REMEMBERED && !running.contains_key(id) {
             metrics::gauge!(names::STATEMENTS_RUNNING).increment(1);
             metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => label.clone()).increment(1);
-            running.insert(id.to_owned(), label);
+            running.insert(id.to_owned(), Running { label, principal });
         }
     }
 
     /// A statement was seen to end.
     pub(crate) fn ended(&self, id: &str) {
-        if let Some(label) = lock(&self.running).remove(super::parent_id(id)) {
+        if let Some(r) = lock(&self.running).remove(super::parent_id(id)) {
             metrics::gauge!(names::STATEMENTS_RUNNING).decrement(1);
-            metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => label).decrement(1);
+            metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => r.label).decrement(1);
         }
         self.changed.notify_waiters();
+    }
+
+    /// The running statements of `principal`.
+    fn running_of(&self, principal: &str) -> Vec<String> {
+        lock(&self.running)
+            .iter()
+            .filter(|(_, r)| r.principal.as_deref() == Some(principal))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Counts one more statement of `principal` if it has fewer than `limit`
+    /// running or being submitted.
+    fn try_admit(&self, principal: &str, limit: usize) -> bool {
+        let running = self.running_of(principal).len();
+        let mut admitted = lock(&self.admitted);
+        let pending = admitted.entry(principal.to_owned()).or_default();
+        if running + *pending < limit {
+            *pending += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Room for one more statement of the RPC's principal under `limit`
+    /// (0: no limit; the gateway's own statements have none). At the limit,
+    /// the principal's statements are described first: one whose client
+    /// stopped polling may have ended unseen.
+    pub(crate) async fn admit(
+        self: &Arc<Self>,
+        api: &dyn DataApi,
+        limit: usize,
+    ) -> Result<Option<Admission>, GatewayError> {
+        let Some(principal) = PRINCIPAL.try_with(Clone::clone).ok().filter(|_| limit > 0) else {
+            return Ok(None);
+        };
+        if !self.try_admit(&principal, limit) {
+            for id in self.running_of(&principal) {
+                if let Ok(d) = api.describe_statement(&id, None).await
+                    && d.status.is_terminal()
+                {
+                    self.ended(&id);
+                }
+            }
+            if !self.try_admit(&principal, limit) {
+                return Err(GatewayError::LimitReached(format!(
+                    "{principal} has {limit} statements running, the most --max-statements-per-principal allows; retry when one has ended"
+                )));
+            }
+        }
+        Ok(Some(Admission {
+            in_flight: Arc::clone(self),
+            principal,
+        }))
     }
 
     /// A result stream opened; it counts until the guard is dropped.
@@ -107,16 +175,37 @@ impl InFlight {
                 "drain timeout: cancelling what still runs"
             );
         }
-        let left: Vec<(String, String)> = lock(&self.running).drain().collect();
-        for (id, label) in &left {
+        let left: Vec<(String, Running)> = lock(&self.running).drain().collect();
+        for (id, running) in &left {
             metrics::gauge!(names::STATEMENTS_RUNNING).decrement(1);
-            metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => label.clone()).decrement(1);
+            metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => running.label.clone())
+                .decrement(1);
             match api.cancel_statement(id).await {
                 Ok(_) => tracing::info!(statement_id = %id, "cancelled at shutdown"),
                 Err(e) => tracing::debug!(statement_id = %id, error = %e, "cancel at shutdown"),
             }
         }
         left.len()
+    }
+}
+
+/// One statement of a principal being submitted, counted against its limit
+/// until it is running (or its submission failed).
+#[derive(Debug)]
+pub(crate) struct Admission {
+    in_flight: Arc<InFlight>,
+    principal: String,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut admitted = lock(&self.in_flight.admitted);
+        if let Some(n) = admitted.get_mut(&self.principal) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                admitted.remove(&self.principal);
+            }
+        }
     }
 }
 

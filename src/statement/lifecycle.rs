@@ -80,6 +80,10 @@ impl Statements {
     ) -> Result<String> {
         check_size(&request.sql)?;
         self.refuse_while_draining()?;
+        let _admission = self
+            .in_flight
+            .admit(&*self.api, self.max_statements_per_principal)
+            .await?;
         let Some(schema) = search_path.filter(|s| !s.is_empty()) else {
             let id = self.api.execute_statement(request).await?;
             self.in_flight.started(&id);
@@ -144,8 +148,13 @@ impl Statements {
             check_size(sql)?;
         }
         self.refuse_while_draining()?;
+        let admission = self
+            .in_flight
+            .admit(&*self.api, self.max_statements_per_principal)
+            .await?;
         let id = self.api.batch_execute_statement(request).await?;
         self.in_flight.started(&id);
+        drop(admission);
         let description = self.wait_finished(&id).await?;
         Ok(Ran { id, description })
     }

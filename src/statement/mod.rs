@@ -91,6 +91,8 @@ pub(crate) struct Statements {
     in_flight: Arc<drain::InFlight>,
     /// The result format of new statements.
     format: FormatSelector,
+    /// Most statements one principal may have running (0: no limit).
+    max_statements_per_principal: usize,
 }
 
 impl Statements {
@@ -115,6 +117,7 @@ impl Statements {
             stream_keepalive: Some(limits.stream_keepalive.get()).filter(|d| !d.is_zero()),
             in_flight: Arc::default(),
             format,
+            max_statements_per_principal: limits.max_statements_per_principal,
         }
     }
 

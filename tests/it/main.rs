@@ -10,6 +10,7 @@ mod drain;
 mod fairness;
 mod flight;
 mod keepalive;
+mod limits;
 mod process;
 mod replicas;
 mod result_format;

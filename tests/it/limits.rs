@@ -1,0 +1,101 @@
+//! Per-principal limits: the statement beyond a principal's limit is refused
+//! with RESOURCE_EXHAUSTED while another principal is unaffected, and the
+//! room comes back when its statements end, even ones it stopped polling.
+
+use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt as _};
+use arrow_flight::{CancelFlightInfoRequest, FlightClient, FlightDescriptor, PollInfo};
+use prost::Message as _;
+use redshift_flight_sql::config::LimitsConfig;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use super::common::{Stack, StackOptions, stack_with, unique};
+
+/// A raw Flight client authenticated as `user`.
+async fn client_as(stack: &Stack, user: &str, password: &str) -> FlightClient {
+    let channel = Channel::from_shared(stack.flight_url.clone())
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut sql = arrow_flight::sql::client::FlightSqlServiceClient::new(channel.clone());
+    sql.handshake(user, password).await.expect("handshake");
+    let token = sql.token().expect("token").clone();
+    let mut raw = FlightClient::new(channel);
+    raw.add_header("authorization", &format!("Bearer {token}"))
+        .expect("header");
+    raw
+}
+
+fn query(sql: &str) -> FlightDescriptor {
+    FlightDescriptor::new_cmd(
+        CommandStatementQuery {
+            query: sql.to_owned(),
+            transaction_id: None,
+        }
+        .as_any()
+        .encode_to_vec(),
+    )
+}
+
+/// Submits a long statement and returns at once (PollFlightInfo).
+async fn start_sleeper(client: &mut FlightClient) -> Result<PollInfo, tonic::Status> {
+    let sql = format!("select pg_sleep(60), '{}' as tag", unique("sleeper"));
+    client
+        .poll_flight_info(query(&sql))
+        .await
+        .map_err(|e| match e {
+            arrow_flight::error::FlightError::Tonic(status) => *status,
+            other => tonic::Status::unknown(other.to_string()),
+        })
+}
+
+#[tokio::test]
+async fn a_principal_at_its_limit_is_refused_and_others_are_not() {
+    let stack = stack_with(StackOptions {
+        users: vec![("alice", "a-pass"), ("bob", "b-pass")],
+        limits: LimitsConfig {
+            max_statements_per_principal: 2,
+            ..LimitsConfig::default()
+        },
+        ..StackOptions::default()
+    })
+    .await;
+    let mut alice = client_as(&stack, "alice", "a-pass").await;
+    let mut bob = client_as(&stack, "bob", "b-pass").await;
+
+    let first = start_sleeper(&mut alice).await.expect("alice's first");
+    let second = start_sleeper(&mut alice).await.expect("alice's second");
+    let refused = start_sleeper(&mut alice)
+        .await
+        .expect_err("alice's third is over her limit");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert!(
+        refused.message().contains(
+            "alice has 2 statements running, the most --max-statements-per-principal allows"
+        ),
+        "{refused:?}"
+    );
+    // Bob is unaffected by Alice's limit.
+    let bobs = bob
+        .poll_flight_info(query("select 1 as n"))
+        .await
+        .expect("bob's query runs");
+    assert!(bobs.info.is_some());
+
+    // Alice stops her statements without polling them again: the gateway
+    // finds them ended when she next asks for room.
+    for poll in [first, second] {
+        alice
+            .cancel_flight_info(CancelFlightInfoRequest::new(poll.info.expect("info")))
+            .await
+            .expect("cancel");
+    }
+    let third = start_sleeper(&mut alice)
+        .await
+        .expect("room again once her statements ended");
+    alice
+        .cancel_flight_info(CancelFlightInfoRequest::new(third.info.expect("info")))
+        .await
+        .expect("cancel");
+}
