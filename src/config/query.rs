@@ -74,6 +74,11 @@ pub struct QueryConfig {
     /// Finished statements remembered for reuse.
     #[arg(long, env = "RSFS_REUSE_ENTRIES", default_value_t = DEFAULT_REUSE_ENTRIES)]
     pub reuse_entries: u64,
+    /// Run only statements that read: updates, DDL, ingest and queries with a
+    /// writing keyword (`SELECT … INTO`) get PERMISSION_DENIED, and GetSqlInfo
+    /// says read-only. (A read-only Redshift user is the stronger guarantee.)
+    #[arg(long, env = "RSFS_READ_ONLY")]
+    pub read_only: bool,
 }
 
 impl Default for QueryConfig {
@@ -83,6 +88,7 @@ impl Default for QueryConfig {
             long_poll: DEFAULT_LONG_POLL,
             reuse: DEFAULT_REUSE,
             reuse_entries: DEFAULT_REUSE_ENTRIES,
+            read_only: false,
         }
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct Gateway {
     /// Finished statements by what ran them, when reuse is on; concurrent
     /// identical queries wait for one execution.
     pub(crate) reuse: Option<moka::future::Cache<ReuseKey, Finished>>,
+    /// Only statements that read run (`--read-only`).
+    pub(crate) read_only: bool,
 }
 
 impl Gateway {
@@ -73,7 +75,42 @@ impl Gateway {
             max_bound_rows: limits.max_bound_rows,
             statements_per_request: limits.statements_per_request,
             reuse,
+            read_only: query.read_only,
         }
+    }
+
+    /// Refuses SQL this gateway does not run: two-phase commit
+    /// (UNIMPLEMENTED: Redshift has none) and, with `--read-only`, anything
+    /// that writes (PERMISSION_DENIED).
+    pub(crate) fn admit_sql(&self, sql: &str) -> crate::error::Result<()> {
+        use crate::error::GatewayError;
+        if redshift_sqltext::is_two_phase_commit(sql) {
+            return Err(GatewayError::Unimplemented(
+                "two-phase commit (Redshift has no PREPARE TRANSACTION, COMMIT PREPARED or ROLLBACK PREPARED)"
+                    .to_owned(),
+            ));
+        }
+        if self.read_only && !redshift_sqltext::is_read_only(sql) {
+            let first = redshift_sqltext::keywords(sql)
+                .into_iter()
+                .next()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            return Err(GatewayError::ReadOnly(format!(
+                "this gateway is read-only (--read-only): it runs queries that only read, and this {first} statement would write"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses a write with `--read-only` (an ingest, which has no SQL text).
+    pub(crate) fn admit_write(&self, what: &str) -> crate::error::Result<()> {
+        if self.read_only {
+            return Err(crate::error::GatewayError::ReadOnly(format!(
+                "this gateway is read-only (--read-only): {what} is refused"
+            )));
+        }
+        Ok(())
     }
 
     /// The default database (the Flight SQL catalog when a client names none).

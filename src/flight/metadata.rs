@@ -15,7 +15,7 @@ use arrow_flight::sql::{
 };
 
 use super::gateway::Gateway;
-use super::sql_info::{SQL_INFO, XDBC_TYPE_INFO};
+use super::sql_info::{SQL_INFO, XDBC_TYPE_INFO, sql_info};
 use crate::auth::Principal;
 use crate::dataapi::{ExecuteRequest, SqlParameter};
 use crate::error::{GatewayError, Result};
@@ -148,9 +148,11 @@ impl Gateway {
             Command::CommandGetDbSchemas(c) => self.db_schemas(c).await,
             Command::CommandGetTables(c) => self.tables(c).await,
             Command::CommandGetTableTypes(c) => table_types(*c),
-            Command::CommandGetSqlInfo(c) => {
-                c.clone().into_builder(&SQL_INFO).build().map_err(flight)
-            }
+            Command::CommandGetSqlInfo(c) => c
+                .clone()
+                .into_builder(sql_info(self.read_only))
+                .build()
+                .map_err(flight),
             Command::CommandGetXdbcTypeInfo(c) => {
                 (*c).into_builder(&XDBC_TYPE_INFO).build().map_err(flight)
             }

@@ -75,6 +75,7 @@ impl Gateway {
         principal: &Principal,
     ) -> Result<ActionCreatePreparedStatementResult> {
         check_size(&request.query)?;
+        self.admit_sql(&request.query)?;
         let parameters = Parameters::parse(&request.query)?;
         let is_query = is_query(&request.query);
         let dataset_schema = if is_query {

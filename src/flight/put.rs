@@ -100,10 +100,12 @@ impl Gateway {
                 .prepared_update(&c.prepared_statement_handle, &batches, principal)
                 .await
                 .map(update_result),
-            Command::CommandStatementIngest(c) => self
-                .ingest(c, &schema, &batches, principal, target)
-                .await
-                .map(update_result),
+            Command::CommandStatementIngest(c) => {
+                self.admit_write("bulk ingest")?;
+                self.ingest(c, &schema, &batches, principal, target)
+                    .await
+                    .map(update_result)
+            }
             other => Err(GatewayError::Unimplemented(format!(
                 "DoPut({})",
                 decode::command_name(&other)

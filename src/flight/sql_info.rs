@@ -399,14 +399,28 @@ fn supports_convert() -> BTreeMap<i32, Vec<i32>> {
 }
 
 /// The SqlInfo answers of GetSqlInfo: what Redshift behind this gateway supports.
-pub(crate) static SQL_INFO: LazyLock<SqlInfoData> = LazyLock::new(|| {
+pub(crate) static SQL_INFO: LazyLock<SqlInfoData> = LazyLock::new(|| build(false));
+
+/// The same answers for a `--read-only` gateway.
+static SQL_INFO_READ_ONLY: LazyLock<SqlInfoData> = LazyLock::new(|| build(true));
+
+/// The SqlInfo answers of a gateway that is read-only or not.
+pub(crate) fn sql_info(read_only: bool) -> &'static SqlInfoData {
+    if read_only {
+        &SQL_INFO_READ_ONLY
+    } else {
+        &SQL_INFO
+    }
+}
+
+fn build(read_only: bool) -> SqlInfoData {
     let mut b = SqlInfoDataBuilder::new();
 
     // The server.
     b.append(SqlInfo::FlightSqlServerName, "redshift-flight-sql");
     b.append(SqlInfo::FlightSqlServerVersion, env!("CARGO_PKG_VERSION"));
     b.append(SqlInfo::FlightSqlServerArrowVersion, "60.1.0");
-    b.append(SqlInfo::FlightSqlServerReadOnly, false);
+    b.append(SqlInfo::FlightSqlServerReadOnly, read_only);
     b.append(SqlInfo::FlightSqlServerSql, true);
     b.append(SqlInfo::FlightSqlServerSubstrait, false);
     // (No Substrait min/max version: the spec wants null when unsupported.)
@@ -588,7 +602,7 @@ pub(crate) static SQL_INFO: LazyLock<SqlInfoData> = LazyLock::new(|| {
     b.append(SqlInfo::SqlStoredFunctionsUsingCallSyntaxSupported, false);
 
     b.build().expect("the static SqlInfo table builds")
-});
+}
 
 /// A type row with the common defaults: nullable, not case sensitive, fully
 /// searchable, SQL_DATA_TYPE the same as DATA_TYPE, no number attributes.

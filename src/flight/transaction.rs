@@ -46,6 +46,7 @@ impl Gateway {
         principal: &Principal,
         target: &SessionTarget,
     ) -> Result<Execution> {
+        self.admit_sql(&sql)?;
         match transaction_id.filter(|t| !t.is_empty()) {
             Some(id) => {
                 let transaction = self.open_transaction(id, principal)?;

@@ -60,6 +60,9 @@ pub(crate) struct StackOptions {
     pub(crate) server: redshift_flight_sql::config::ServerConfig,
     /// TLS of the Flight port.
     pub(crate) tls: redshift_flight_sql::config::TlsConfig,
+    /// Query settings (`result_format`, `auto_format` and `reuse_seconds` win
+    /// over theirs).
+    pub(crate) query: redshift_flight_sql::config::QueryConfig,
 }
 
 /// Starts an emulator and a gateway on free ports.
@@ -120,7 +123,7 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
                 options.result_format.into()
             },
             reuse: HumanDuration::secs(options.reuse_seconds),
-            ..QueryConfig::default()
+            ..options.query
         },
         limits: options.limits,
         server: options.server,
@@ -239,4 +242,12 @@ pub(crate) async fn assert_aborted(stack: &Stack, sql: &str) {
         Some(&aws_sdk_redshiftdata::types::StatusString::Aborted),
         "{d:?}"
     );
+}
+
+/// The gRPC status of a failed Flight call.
+pub(crate) fn status_of(err: arrow_flight::error::FlightError) -> tonic::Status {
+    match err {
+        arrow_flight::error::FlightError::Tonic(status) => *status,
+        other => panic!("not a gRPC status: {other:?}"),
+    }
 }

@@ -11,6 +11,7 @@ mod fairness;
 mod flight;
 mod keepalive;
 mod limits;
+mod policy;
 mod process;
 mod replicas;
 mod result_format;
