@@ -33,7 +33,7 @@ use crate::cache::ResultsCache;
 use crate::config::GatewayConfig;
 use crate::dataapi::{DataApi, ResultFormat, RetryingDataApi, WaitPolicy};
 use crate::flight::{FlightSqlService, Gateway};
-use crate::statement::{FormatSelector, Statements};
+use crate::statement::{Audit, FormatSelector, Statements};
 use crate::ticket::TicketSigner;
 
 /// How the gateway waits for statements under `config`.
@@ -97,6 +97,10 @@ pub fn service(
         ResultsCache::new(&config.service.cache),
         &config.service.limits,
         format,
+        Audit {
+            identity: config.target.identity(),
+            sql: config.service.auth.audit_sql,
+        },
     );
     let gateway = Gateway::new(
         statements,

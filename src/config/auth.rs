@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::units::HumanDuration;
 use crate::auth::AuthMode;
+use crate::telemetry::audit::AuditSql;
 
 /// Default lifetime of bearer tokens.
 pub(super) const DEFAULT_TOKEN_TTL: HumanDuration = HumanDuration::secs(12 * 3600);
@@ -25,6 +26,10 @@ pub struct AuthConfig {
     /// Lifetime of bearer tokens.
     #[arg(long, alias = "token-ttl-seconds", env = "RSFS_TOKEN_TTL", default_value_t = DEFAULT_TOKEN_TTL)]
     pub token_ttl: HumanDuration,
+    /// How the audit log (target `rsfs::audit`, one event per statement)
+    /// shows SQL: `text` (truncated, with its SHA-256) or `hash` (only the SHA-256).
+    #[arg(long, env = "RSFS_AUDIT_SQL", value_enum, default_value_t = AuditSql::Text)]
+    pub audit_sql: AuditSql,
 }
 
 impl Default for AuthConfig {
@@ -34,6 +39,7 @@ impl Default for AuthConfig {
             users_file: None,
             signing_key: None,
             token_ttl: DEFAULT_TOKEN_TTL,
+            audit_sql: AuditSql::Text,
         }
     }
 }

@@ -33,6 +33,24 @@ pub struct DataApiTarget {
     pub database: String,
 }
 
+impl DataApiTarget {
+    /// The Data API identity statements run as, for logs and the audit log:
+    /// `cluster "c" as DbUser "u"`, `workgroup "w" with a SecretArn`, …
+    pub fn identity(&self) -> String {
+        let place = match (&self.cluster_identifier, &self.workgroup_name) {
+            (Some(c), _) => format!("cluster {c:?}"),
+            (None, Some(w)) => format!("workgroup {w:?}"),
+            (None, None) => "no cluster or workgroup".to_owned(),
+        };
+        let identity = match (&self.db_user, &self.secret_arn) {
+            (Some(u), _) => format!(" as DbUser {u:?}"),
+            (None, Some(arn)) => format!(" with SecretArn {arn:?}"),
+            (None, None) => " as the caller's IAM identity".to_owned(),
+        };
+        format!("{place}{identity}")
+    }
+}
+
 impl Default for DataApiTarget {
     fn default() -> Self {
         Self {

@@ -134,17 +134,7 @@ fn allowed(error: &DataApiError) -> bool {
 
 /// The target as the report names it.
 fn describe_target(target: &DataApiTarget) -> String {
-    let place = match (&target.cluster_identifier, &target.workgroup_name) {
-        (Some(c), _) => format!("cluster {c:?}"),
-        (None, Some(w)) => format!("workgroup {w:?}"),
-        (None, None) => "no cluster or workgroup".to_owned(),
-    };
-    let identity = match (&target.db_user, &target.secret_arn) {
-        (Some(u), _) => format!(" as DbUser {u:?}"),
-        (None, Some(_)) => " with a SecretArn".to_owned(),
-        (None, None) => " as the caller's IAM identity".to_owned(),
-    };
-    format!("{place}{identity}, database {:?}", target.database)
+    format!("{}, database {:?}", target.identity(), target.database)
 }
 
 fn millis(d: Duration) -> String {

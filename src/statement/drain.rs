@@ -12,8 +12,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::dataapi::DataApi;
+use crate::dataapi::{DataApi, StatementDescription};
 use crate::error::GatewayError;
+use crate::telemetry::audit::Submitted;
 use crate::telemetry::metrics as names;
 
 /// Most statements remembered as running (a client that submits by
@@ -34,6 +35,8 @@ pub(crate) async fn on_behalf_of<F: Future>(principal: &str, body: F) -> F::Outp
 /// A statement the gateway started and has not seen end.
 #[derive(Debug)]
 struct Running {
+    /// What the audit log reports when it ends.
+    submitted: Submitted,
     /// The `principal` label it counts under in the metrics.
     label: String,
     /// The principal it runs for (`None`: the gateway's own).
@@ -43,6 +46,8 @@ struct Running {
 /// Statements started and streams open.
 #[derive(Debug, Default)]
 pub(crate) struct InFlight {
+    /// The Data API identity statements run as (for the audit log).
+    identity: String,
     /// Running statements by Id.
     running: Mutex<HashMap<String, Running>>,
     /// Statements admitted under a principal's limit and being submitted.
@@ -57,13 +62,33 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl InFlight {
+    /// Nothing in flight yet; statements run as `identity`.
+    pub(crate) fn new(identity: String) -> Self {
+        Self {
+            identity,
+            ..Self::default()
+        }
+    }
+
+    /// The principal of the RPC being served (`gateway` outside one).
+    pub(crate) fn principal() -> String {
+        PRINCIPAL
+            .try_with(Clone::clone)
+            .unwrap_or_else(|_| "gateway".to_owned())
+    }
+
+    /// A submission the Data API refused, for the audit log.
+    pub(crate) fn refused(&self, submitted: &Submitted, error: &str) {
+        submitted.refused(&self.identity, error);
+    }
+
     /// Whether the drain has begun (no new statements).
     pub(crate) fn is_draining(&self) -> bool {
         self.draining.is_cancelled()
     }
 
     /// A statement was submitted.
-    pub(crate) fn started(&self, id: &str) {
+    pub(crate) fn started(&self, id: &str, submitted: Submitted) {
         let principal = PRINCIPAL.try_with(Clone::clone).ok();
         let label = principal
             .as_deref()
@@ -73,15 +98,31 @@ impl InFlight {
         if running.len() < MAX_REMEMBERED && !running.contains_key(id) {
             metrics::gauge!(names::STATEMENTS_RUNNING).increment(1);
             metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => label.clone()).increment(1);
-            running.insert(id.to_owned(), Running { label, principal });
+            running.insert(
+                id.to_owned(),
+                Running {
+                    submitted,
+                    label,
+                    principal,
+                },
+            );
         }
     }
 
-    /// A statement was seen to end.
-    pub(crate) fn ended(&self, id: &str) {
+    /// A statement was seen to end, as `description` says.
+    pub(crate) fn ended(&self, id: &str, description: &StatementDescription) {
         if let Some(r) = lock(&self.running).remove(super::parent_id(id)) {
             metrics::gauge!(names::STATEMENTS_RUNNING).decrement(1);
             metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => r.label).decrement(1);
+            let outcome = format!("{:?}", description.status).to_ascii_lowercase();
+            r.submitted.ended(
+                &self.identity,
+                super::parent_id(id),
+                &outcome,
+                description.result_rows,
+                description.result_size,
+                description.error.as_deref(),
+            );
         }
         self.changed.notify_waiters();
     }
@@ -126,7 +167,7 @@ impl InFlight {
                 if let Ok(d) = api.describe_statement(&id, None).await
                     && d.status.is_terminal()
                 {
-                    self.ended(&id);
+                    self.ended(&id, &d);
                 }
             }
             if !self.try_admit(&principal, limit) {
@@ -180,6 +221,9 @@ impl InFlight {
             metrics::gauge!(names::STATEMENTS_RUNNING).decrement(1);
             metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => running.label.clone())
                 .decrement(1);
+            running
+                .submitted
+                .ended(&self.identity, id, "cancelled_at_shutdown", -1, -1, None);
             match api.cancel_statement(id).await {
                 Ok(_) => tracing::info!(statement_id = %id, "cancelled at shutdown"),
                 Err(e) => tracing::debug!(statement_id = %id, error = %e, "cancel at shutdown"),
@@ -227,10 +271,22 @@ mod tests {
 
     #[test]
     fn sub_statements_are_remembered_by_their_batch() {
-        let f = InFlight::default();
-        f.started("abc:2");
+        let f = InFlight::new("cluster \"c\"".to_owned());
+        let submitted =
+            Submitted::new("alice", "select 1", crate::telemetry::audit::AuditSql::Text);
+        f.started("abc:2", submitted);
         assert!(!f.idle());
-        f.ended("abc");
+        let ended = StatementDescription {
+            id: "abc".to_owned(),
+            status: crate::dataapi::StatementStatus::Finished,
+            error: None,
+            has_result_set: true,
+            result_rows: 1,
+            result_size: 1,
+            session_id: None,
+            sub_statement_rows: Vec::new(),
+        };
+        f.ended("abc", &ended);
         assert!(f.idle());
         let f = Arc::new(f);
         let guard = f.stream();

@@ -6,12 +6,14 @@
 
 use std::sync::Arc;
 
+use super::drain::InFlight;
 use super::{Statements, parent_id, set_search_path};
 use crate::dataapi::{
     BatchExecuteRequest, DataApi, DataApiErrorKind, ExecuteRequest, StatementDescription,
     StatementStatus, wait_for_statement,
 };
 use crate::error::{GatewayError, Result};
+use crate::telemetry::audit::Submitted;
 
 /// A statement that ran to its successful end.
 #[derive(Debug, Clone)]
@@ -84,9 +86,14 @@ impl Statements {
             .in_flight
             .admit(&*self.api, self.max_statements_per_principal)
             .await?;
+        let submitted = Submitted::new(&InFlight::principal(), &request.sql, self.audit_sql);
         let Some(schema) = search_path.filter(|s| !s.is_empty()) else {
-            let id = self.api.execute_statement(request).await?;
-            self.in_flight.started(&id);
+            let id = self
+                .api
+                .execute_statement(request)
+                .await
+                .inspect_err(|e| self.in_flight.refused(&submitted, &e.to_string()))?;
+            self.in_flight.started(&id, submitted);
             return Ok(id);
         };
         let transaction = request.session_id.is_none();
@@ -102,8 +109,9 @@ impl Statements {
                 result_format: request.result_format,
                 client_token: request.client_token,
             })
-            .await?;
-        self.in_flight.started(&id);
+            .await
+            .inspect_err(|e| self.in_flight.refused(&submitted, &e.to_string()))?;
+        self.in_flight.started(&id, submitted);
         Ok(format!("{id}:2"))
     }
 
@@ -123,7 +131,7 @@ impl Statements {
         let description = wait_for_statement(&*self.api, id, self.wait).await;
         guard.disarm();
         let description = description?;
-        self.in_flight.ended(id);
+        self.in_flight.ended(id, &description);
         let status = format!("{:?}", description.status).to_ascii_uppercase();
         metrics::histogram!(crate::telemetry::metrics::STATEMENT_SECONDS, "status" => status)
             .record(waited.elapsed().as_secs_f64());
@@ -152,8 +160,17 @@ impl Statements {
             .in_flight
             .admit(&*self.api, self.max_statements_per_principal)
             .await?;
-        let id = self.api.batch_execute_statement(request).await?;
-        self.in_flight.started(&id);
+        let submitted = Submitted::new(
+            &InFlight::principal(),
+            &request.sqls.join(";\n"),
+            self.audit_sql,
+        );
+        let id = self
+            .api
+            .batch_execute_statement(request)
+            .await
+            .inspect_err(|e| self.in_flight.refused(&submitted, &e.to_string()))?;
+        self.in_flight.started(&id, submitted);
         drop(admission);
         let description = self.wait_finished(&id).await?;
         Ok(Ran { id, description })
@@ -178,7 +195,7 @@ impl Statements {
     ) -> Result<StatementDescription> {
         let description = self.api.describe_statement(id, wait_seconds).await?;
         if description.status.is_terminal() {
-            self.in_flight.ended(id);
+            self.in_flight.ended(id, &description);
         }
         Ok(description)
     }

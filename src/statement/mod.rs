@@ -67,6 +67,16 @@ pub(crate) fn parent_id(id: &str) -> &str {
     id.split_once(':').map_or(id, |(parent, _)| parent)
 }
 
+/// What the audit log says of every statement: the Data API identity it runs
+/// as, and how it shows SQL.
+#[derive(Debug, Clone)]
+pub(crate) struct Audit {
+    /// The Data API identity ([`crate::config::DataApiTarget::identity`]).
+    pub(crate) identity: String,
+    /// How SQL is shown.
+    pub(crate) sql: crate::telemetry::audit::AuditSql,
+}
+
 /// What the lifecycle needs: the Data API, how to wait, the default
 /// database, and the shared budgets of the result side.
 #[derive(Debug, Clone)]
@@ -93,6 +103,8 @@ pub(crate) struct Statements {
     format: FormatSelector,
     /// Most statements one principal may have running (0: no limit).
     max_statements_per_principal: usize,
+    /// How the audit log shows SQL.
+    audit_sql: crate::telemetry::audit::AuditSql,
 }
 
 impl Statements {
@@ -104,6 +116,7 @@ impl Statements {
         cache: ResultsCache,
         limits: &crate::config::LimitsConfig,
         format: FormatSelector,
+        audit: Audit,
     ) -> Self {
         let pages = limits.pages_in_flight.get();
         Self {
@@ -115,9 +128,10 @@ impl Statements {
             first_page_permits: Arc::new(tokio::sync::Semaphore::new(pages)),
             stream_idle_timeout: limits.stream_idle_timeout.get(),
             stream_keepalive: Some(limits.stream_keepalive.get()).filter(|d| !d.is_zero()),
-            in_flight: Arc::default(),
+            in_flight: Arc::new(drain::InFlight::new(audit.identity)),
             format,
             max_statements_per_principal: limits.max_statements_per_principal,
+            audit_sql: audit.sql,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Telemetry: logs (`tracing` events to stderr as text or JSON, filtered by
-//! `RUST_LOG`) and Prometheus metrics (`metrics`).
+//! `RUST_LOG`), the audit log (its own target) and Prometheus metrics (`metrics`).
 
+pub mod audit;
 pub mod metrics;
 
 use tracing_subscriber::EnvFilter;

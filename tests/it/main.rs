@@ -1,6 +1,7 @@
 //! Integration tests: the real stack in-process on port 0 (PostgreSQL → Data API
 //! emulator over HTTP → aws-sdk-redshiftdata), driven by real clients.
 
+mod audit;
 mod bad_input;
 mod bi;
 mod cancel;
