@@ -209,7 +209,10 @@ impl From<GatewayError> for Status {
             | GatewayError::Decode { .. } => Status::invalid_argument(message),
             GatewayError::Auth(AuthError::Malformed(_)) => Status::invalid_argument(message),
             GatewayError::Auth(
-                AuthError::Missing | AuthError::BadCredentials | AuthError::BadToken,
+                AuthError::Missing
+                | AuthError::BadCredentials
+                | AuthError::BadToken
+                | AuthError::BadJwt(_),
             ) => Status::unauthenticated(message),
             GatewayError::Unimplemented(_) => Status::new(Code::Unimplemented, message),
             GatewayError::Convert { switched: true, .. } => {

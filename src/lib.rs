@@ -36,6 +36,49 @@ use crate::flight::{FlightSqlService, Gateway};
 use crate::statement::{Audit, FormatSelector, Statements};
 use crate::ticket::TicketSigner;
 
+/// The authenticator of `--auth` and its files and issuer.
+fn authenticator(auth: &config::AuthConfig, signer: TicketSigner) -> anyhow::Result<Authenticator> {
+    let modes = &auth.modes;
+    anyhow::ensure!(
+        !(modes.contains(&AuthMode::None) && modes.len() > 1),
+        "--auth none cannot be combined with other modes"
+    );
+    let users = match (modes.contains(&AuthMode::Basic), &auth.users_file) {
+        (true, Some(path)) => auth::read_users(path)?,
+        (true, None) => anyhow::bail!("--auth basic needs --users-file"),
+        (false, _) => Default::default(),
+    };
+    let mut authenticator = Authenticator::new(modes, users, signer, auth.token_ttl.get());
+    if modes.contains(&AuthMode::Tokens) {
+        let path = auth
+            .tokens_file
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("--auth tokens needs --tokens-file"))?;
+        authenticator = authenticator.with_tokens(auth::tokens::StaticTokens::read(path)?);
+    }
+    if modes.contains(&AuthMode::Oidc) {
+        let algorithms = auth
+            .oidc_algorithms
+            .iter()
+            .map(|a| {
+                a.trim()
+                    .parse::<jsonwebtoken::Algorithm>()
+                    .map_err(|_| anyhow::anyhow!("--oidc-algorithms: {a} is not a JWT algorithm"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let oidc = auth::oidc::Oidc::new(auth::oidc::OidcSettings {
+            issuer: auth.oidc_issuer.clone(),
+            jwks_url: auth.oidc_jwks_url.clone(),
+            audiences: auth.oidc_audience.clone(),
+            algorithms,
+            clock_skew: auth.oidc_clock_skew.get(),
+            principal_claim: auth.oidc_principal_claim.clone(),
+        })?;
+        authenticator = authenticator.with_oidc(oidc);
+    }
+    Ok(authenticator)
+}
+
 /// How the gateway waits for statements under `config`.
 fn wait_policy(config: &GatewayConfig) -> WaitPolicy {
     WaitPolicy {
@@ -73,17 +116,7 @@ pub fn service(
             "no --signing-key: tickets are signed with a random per-process key, so replicas cannot serve each other's tickets"
         );
     }
-    let users = match (config.service.auth.mode, &config.service.auth.users_file) {
-        (AuthMode::Basic, Some(path)) => auth::read_users(path)?,
-        (AuthMode::Basic, None) => anyhow::bail!("--auth basic needs --users-file"),
-        (AuthMode::None, _) => Default::default(),
-    };
-    let authenticator = Authenticator::new(
-        config.service.auth.mode,
-        users,
-        signer.clone(),
-        config.service.auth.token_ttl.get(),
-    );
+    let authenticator = authenticator(&config.service.auth, signer.clone())?;
     let wait = wait_policy(config);
     let format = match config.service.query.result_format.fixed() {
         Some(fixed) => FormatSelector::fixed(fixed),

@@ -1,6 +1,7 @@
 //! The `redshift-flight-sql` command: `serve` runs the Flight SQL gateway,
-//! `check` preflights its target, `local` the whole local stack, `emulator` a local Redshift Data API on
-//! PostgreSQL, `hash-password` a line for the users file.
+//! `check` preflights its target, `local` the whole local stack, `emulator`
+//! a local Redshift Data API on PostgreSQL, `hash-password` and `hash-token`
+//! a line for the users and tokens files.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -58,6 +59,15 @@ enum Command {
     HashPassword {
         /// The user name.
         user: String,
+    },
+    /// Print a tokens-file line `PRINCIPAL:sha256-hex[:GROUPS]` for the API
+    /// token read from stdin (make tokens long and random, e.g. `openssl rand -hex 32`).
+    HashToken {
+        /// The principal the token authenticates as.
+        principal: String,
+        /// Its groups, comma-separated.
+        #[arg(long, default_value = "")]
+        groups: String,
     },
 }
 
@@ -187,6 +197,22 @@ async fn main() -> anyhow::Result<()> {
             let hash =
                 redshift_flight_sql::auth::hash_password(password.trim_end_matches(['\r', '\n']))?;
             announce(&format!("{user}:{hash}"));
+            Ok(())
+        }
+        Command::HashToken { principal, groups } => {
+            let mut token = String::new();
+            std::io::stdin().read_line(&mut token)?;
+            let token = token.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(
+                token.len() >= 16,
+                "a token of at least 16 characters, please (openssl rand -hex 32)"
+            );
+            let hash = redshift_flight_sql::auth::tokens::token_hash(token);
+            if groups.is_empty() {
+                announce(&format!("{principal}:{hash}"));
+            } else {
+                announce(&format!("{principal}:{hash}:{groups}"));
+            }
             Ok(())
         }
     }

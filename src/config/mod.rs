@@ -244,7 +244,7 @@ mod tests {
         assert_eq!(g.server.keepalive_interval.get(), Duration::from_secs(15));
         assert_eq!(g.server.keepalive_timeout.get(), Duration::from_secs(5));
         assert_eq!(g.server.max_message_size, ByteSize::mib(16));
-        assert_eq!(g.auth.mode, AuthMode::Basic);
+        assert_eq!(g.auth.modes, [AuthMode::Basic]);
         assert_eq!(g.auth.token_ttl.get(), Duration::from_secs(3600));
         assert_eq!(g.cache.capacity(), 1 << 30);
         assert_eq!(g.cache.cache_ttl.get(), Duration::from_secs(600));

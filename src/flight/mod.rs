@@ -86,25 +86,26 @@ impl FlightSqlService {
 
     /// The start of every RPC but Handshake: its span, the authenticated
     /// principal (recorded in the span) and where the caller's statements run.
-    fn begin<T>(
+    async fn begin<T>(
         &self,
         rpc: &'static str,
         request: &Request<T>,
     ) -> Result<(tracing::Span, Principal, SessionTarget), Status> {
         let span = rpc_span(rpc);
-        let principal = self.authorize(request)?;
+        let principal = self.authorize(request).await?;
         span.record("principal", principal.0.as_str());
         let target = self.gateway.session_target(request.metadata(), &principal);
         Ok((span, principal, target))
     }
 
-    fn authorize<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
+    async fn authorize<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
         if let Some(principal) = self.cert_principal(request) {
             return Ok(principal);
         }
         self.gateway
             .auth
             .authorize(request.metadata())
+            .await
             .map_err(refused)
     }
 }
@@ -115,6 +116,7 @@ fn refused(e: crate::auth::AuthError) -> Status {
         crate::auth::AuthError::Missing => "missing",
         crate::auth::AuthError::BadCredentials => "bad_credentials",
         crate::auth::AuthError::BadToken => "bad_token",
+        crate::auth::AuthError::BadJwt(_) => "bad_jwt",
         crate::auth::AuthError::Malformed(_) => "malformed",
     };
     metrics::counter!(crate::telemetry::metrics::AUTH_FAILURES, "reason" => reason).increment(1);
@@ -190,6 +192,7 @@ impl FlightService for FlightSqlService {
                 .gateway
                 .auth
                 .handshake(request.metadata())
+                .await
                 .map_err(refused)?,
         };
         span.record("principal", principal.0.as_str());
@@ -210,7 +213,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Criteria>,
     ) -> Result<Response<Self::ListFlightsStream>, Status> {
-        let (span, principal, _) = self.begin("ListFlights", &request)?;
+        let (span, principal, _) = self.begin("ListFlights", &request).await?;
         let infos = serve(span, &principal.0, self.gateway.list_flights(&principal)).await?;
         Ok(Response::new(
             stream::iter(infos.into_iter().map(Ok)).boxed(),
@@ -221,7 +224,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let (span, principal, target) = self.begin("GetFlightInfo", &request)?;
+        let (span, principal, target) = self.begin("GetFlightInfo", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
         let info = serve(span, &principal.0, async {
@@ -253,7 +256,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<PollInfo>, Status> {
-        let (span, principal, target) = self.begin("PollFlightInfo", &request)?;
+        let (span, principal, target) = self.begin("PollFlightInfo", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
         let info = serve(span, &principal.0, async {
@@ -281,7 +284,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<SchemaResult>, Status> {
-        let (span, principal, target) = self.begin("GetSchema", &request)?;
+        let (span, principal, target) = self.begin("GetSchema", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
         let schema = serve(span, &principal.0, async {
@@ -304,7 +307,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        let (span, principal, _) = self.begin("DoGet", &request)?;
+        let (span, principal, _) = self.begin("DoGet", &request).await?;
         let ticket = request.into_inner();
         let gateway = &self.gateway;
         let stream = serve(span, &principal.0, async {
@@ -325,7 +328,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoPutStream>, Status> {
-        let (span, principal, target) = self.begin("DoPut", &request)?;
+        let (span, principal, target) = self.begin("DoPut", &request).await?;
         let input = request.into_inner();
         let app_metadata = serve(
             span,
@@ -343,7 +346,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoExchangeStream>, Status> {
-        self.authorize(&request)?;
+        self.authorize(&request).await?;
         Err(GatewayError::Unimplemented("DoExchange".to_owned()).into())
     }
 
@@ -351,7 +354,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Action>,
     ) -> Result<Response<Self::DoActionStream>, Status> {
-        let (span, principal, target) = self.begin("DoAction", &request)?;
+        let (span, principal, target) = self.begin("DoAction", &request).await?;
         let session = self.gateway.session_options(request.metadata(), &principal);
         let action = request.into_inner();
         span.record("command", action.r#type.as_str());
@@ -381,7 +384,7 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Empty>,
     ) -> Result<Response<Self::ListActionsStream>, Status> {
-        self.authorize(&request)?;
+        self.authorize(&request).await?;
         let actions = actions::action_types().into_iter().map(Ok);
         Ok(Response::new(stream::iter(actions).boxed()))
     }

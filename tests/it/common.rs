@@ -49,6 +49,8 @@ pub(crate) struct StackOptions {
     pub(crate) emulator: EmulatorConfig,
     /// `(user, password)` pairs: turns `--auth basic` on.
     pub(crate) users: Vec<(&'static str, &'static str)>,
+    /// The whole auth block instead (`users` is then not used).
+    pub(crate) auth: Option<redshift_flight_sql::config::AuthConfig>,
     pub(crate) result_format: redshift_flight_sql::dataapi::ResultFormat,
     /// `--result-format auto` (the probe at start-up) instead of `result_format`.
     pub(crate) auto_format: bool,
@@ -107,8 +109,11 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
         }
         let path = std::env::temp_dir().join(format!("{}.users", unique("rsfs")));
         std::fs::write(&path, lines).expect("users file");
-        auth.mode = redshift_flight_sql::auth::AuthMode::Basic;
+        auth.modes = vec![redshift_flight_sql::auth::AuthMode::Basic];
         auth.users_file = Some(path);
+    }
+    if let Some(given) = options.auth {
+        auth = given;
     }
     let service = ServiceConfig {
         auth,

@@ -1,9 +1,18 @@
-//! Authentication: `Basic` credentials checked against a file of argon2
-//! password hashes at Handshake, then stateless signed bearer tokens on every
-//! call. With `--auth none` every caller is the `anonymous` principal.
+//! Authentication, in modes that combine: `basic` (a file of argon2
+//! password hashes), `tokens` (static API tokens, [`tokens`]) and `oidc`
+//! (JWTs of an identity provider, [`oidc`]). A token is accepted however
+//! real clients send it: `authorization: Bearer` on any call (JDBC `token=`,
+//! ADBC's authorization header), at Handshake, or as the password of Basic
+//! credentials with an empty user or the user `token` (Tableau). Handshake
+//! answers with the gateway's own short-lived HMAC-signed bearer token.
+//! With `--auth none` every caller is the `anonymous` principal.
+
+pub mod oidc;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
@@ -12,6 +21,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use tonic::metadata::MetadataMap;
 
 use crate::ticket::TicketSigner;
+use oidc::Oidc;
+use tokens::StaticTokens;
 
 /// Who is calling: the authenticated user name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -31,6 +42,10 @@ pub enum AuthMode {
     None,
     /// Basic user/password at Handshake (argon2 hashes in --users-file), then bearer tokens.
     Basic,
+    /// Static API tokens (SHA-256 hashes in --tokens-file) as bearer tokens.
+    Tokens,
+    /// JWTs of an OIDC issuer (--oidc-issuer or --oidc-jwks-url) as bearer tokens.
+    Oidc,
 }
 
 /// Why a call was refused.
@@ -47,6 +62,9 @@ pub enum AuthError {
     /// The bearer token is not one this server issued, or it has expired.
     #[error("invalid or expired bearer token")]
     BadToken,
+    /// An OIDC token that does not validate, and why.
+    #[error("invalid token: {0}")]
+    BadJwt(String),
     /// The `authorization` header cannot be read.
     #[error("malformed authorization header: {0}")]
     Malformed(&'static str),
@@ -55,8 +73,13 @@ pub enum AuthError {
 /// Checks credentials and issues and verifies bearer tokens.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
-    mode: AuthMode,
+    /// No authentication (`--auth none`).
+    anonymous: bool,
+    /// User names and passwords are accepted (`basic`).
+    basic: bool,
     users: HashMap<String, String>,
+    tokens: Option<Arc<StaticTokens>>,
+    oidc: Option<Arc<Oidc>>,
     signer: TicketSigner,
     token_ttl: Duration,
 }
@@ -148,19 +171,38 @@ fn credentials(metadata: &MetadataMap) -> Result<Option<Credentials>, AuthError>
 }
 
 impl Authenticator {
-    /// An authenticator in `mode` with these users, signing tokens with `signer`.
+    /// An authenticator in `modes` with these users, signing tokens with
+    /// `signer` (`tokens` and `oidc` need [`Self::with_tokens`] and
+    /// [`Self::with_oidc`]).
     pub fn new(
-        mode: AuthMode,
+        modes: &[AuthMode],
         users: HashMap<String, String>,
         signer: TicketSigner,
         token_ttl: Duration,
     ) -> Self {
         Self {
-            mode,
+            anonymous: modes.is_empty() || modes.contains(&AuthMode::None),
+            basic: modes.contains(&AuthMode::Basic),
             users,
+            tokens: None,
+            oidc: None,
             signer,
             token_ttl,
         }
+    }
+
+    /// Accepts the static tokens of a tokens file.
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: StaticTokens) -> Self {
+        self.tokens = Some(Arc::new(tokens));
+        self
+    }
+
+    /// Accepts the JWTs `oidc` validates.
+    #[must_use]
+    pub fn with_oidc(mut self, oidc: Oidc) -> Self {
+        self.oidc = Some(Arc::new(oidc));
+        self
     }
 
     /// Issues a bearer token for `principal`.
@@ -205,40 +247,58 @@ impl Authenticator {
         Ok(Principal(user.to_owned()))
     }
 
-    /// Handshake: checks Basic credentials (or a bearer token) and returns the
-    /// principal and a bearer token for its later calls.
-    pub fn handshake(&self, metadata: &MetadataMap) -> Result<(Principal, String), AuthError> {
-        let principal = match (self.mode, credentials(metadata)?) {
-            (AuthMode::None, _) => Principal("anonymous".to_owned()),
-            (AuthMode::Basic, None) => return Err(AuthError::Missing),
-            // Tools that can only send user/password (Tableau) send the token as
-            // the password with an empty user.
-            (AuthMode::Basic, Some(Credentials::Basic(user, token))) if user.is_empty() => {
-                self.verify_token(&token)?
+    /// The principal of a bearer token: the gateway's own, a static API
+    /// token, or an OIDC JWT.
+    async fn bearer(&self, token: &str) -> Result<Principal, AuthError> {
+        if let Ok(principal) = self.verify_token(token) {
+            return Ok(principal);
+        }
+        if let Some(owner) = self.tokens.as_ref().and_then(|t| t.owner(token)) {
+            return Ok(owner.principal.clone());
+        }
+        match &self.oidc {
+            Some(oidc) if Oidc::looks_like_jwt(token) => oidc.validate(token).await,
+            _ => Err(AuthError::BadToken),
+        }
+    }
+
+    /// The principal of whatever credentials a call carries.
+    async fn principal(&self, metadata: &MetadataMap) -> Result<Principal, AuthError> {
+        if self.anonymous {
+            return Ok(Principal("anonymous".to_owned()));
+        }
+        match credentials(metadata)? {
+            None => Err(AuthError::Missing),
+            Some(Credentials::Bearer(token)) => self.bearer(&token).await,
+            // Tools that can only send user/password (Tableau) send a token as
+            // the password with an empty user, or the user `token`.
+            Some(Credentials::Basic(user, password))
+                if user.is_empty() || (user == "token" && !self.users.contains_key("token")) =>
+            {
+                self.bearer(&password).await
             }
-            (AuthMode::Basic, Some(Credentials::Basic(user, password))) => {
-                self.verify_password(&user, &password)?
+            Some(Credentials::Basic(user, password)) if self.basic => {
+                self.verify_password(&user, &password)
             }
-            (AuthMode::Basic, Some(Credentials::Bearer(token))) => self.verify_token(&token)?,
-        };
+            Some(Credentials::Basic(..)) => Err(AuthError::BadCredentials),
+        }
+    }
+
+    /// Handshake: checks the credentials sent and returns the principal and
+    /// a bearer token of the gateway's own for its later calls.
+    pub async fn handshake(
+        &self,
+        metadata: &MetadataMap,
+    ) -> Result<(Principal, String), AuthError> {
+        let principal = self.principal(metadata).await?;
         let token = self.issue_token(&principal);
         Ok((principal, token))
     }
 
-    /// Any call but Handshake: the principal of the bearer token.
-    pub fn authorize(&self, metadata: &MetadataMap) -> Result<Principal, AuthError> {
-        match (self.mode, credentials(metadata)?) {
-            (AuthMode::None, _) => Ok(Principal("anonymous".to_owned())),
-            (AuthMode::Basic, Some(Credentials::Bearer(token))) => self.verify_token(&token),
-            (AuthMode::Basic, Some(Credentials::Basic(user, token))) if user.is_empty() => {
-                self.verify_token(&token)
-            }
-            // Clients that skip Handshake and send Basic on every call.
-            (AuthMode::Basic, Some(Credentials::Basic(user, password))) => {
-                self.verify_password(&user, &password)
-            }
-            (AuthMode::Basic, None) => Err(AuthError::Missing),
-        }
+    /// Any call but Handshake: the principal of its credentials (Basic on
+    /// every call too, for clients that skip Handshake).
+    pub async fn authorize(&self, metadata: &MetadataMap) -> Result<Principal, AuthError> {
+        self.principal(metadata).await
     }
 }
 
@@ -249,7 +309,7 @@ mod tests {
     fn auth() -> Authenticator {
         let users = HashMap::from([("alice".to_owned(), hash_password("s3cret").expect("hash"))]);
         Authenticator::new(
-            AuthMode::Basic,
+            &[AuthMode::Basic],
             users,
             TicketSigner::new(Some(b"k")),
             Duration::from_secs(60),
@@ -262,8 +322,8 @@ mod tests {
         m
     }
 
-    #[test]
-    fn basic_with_and_without_padding_then_bearer() {
+    #[tokio::test]
+    async fn basic_with_and_without_padding_then_bearer() {
         let a = auth();
         let padded = format!(
             "Basic {}",
@@ -273,11 +333,12 @@ mod tests {
             "Basic {}",
             base64::engine::general_purpose::STANDARD_NO_PAD.encode("alice:s3cret")
         );
-        let (p, token) = a.handshake(&md(&padded)).expect("padded");
+        let (p, token) = a.handshake(&md(&padded)).await.expect("padded");
         assert_eq!(p.0, "alice");
-        assert!(a.handshake(&md(&unpadded)).is_ok());
+        assert!(a.handshake(&md(&unpadded)).await.is_ok());
         assert_eq!(
             a.authorize(&md(&format!("Bearer {token}")))
+                .await
                 .expect("bearer")
                 .0,
             "alice"
@@ -287,18 +348,30 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode(format!(":{token}"))
         );
         assert_eq!(
-            a.authorize(&md(&tableau)).expect("token as password").0,
+            a.authorize(&md(&tableau))
+                .await
+                .expect("token as password")
+                .0,
             "alice"
         );
         let wrong = format!(
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode("alice:nope")
         );
-        assert_eq!(a.handshake(&md(&wrong)), Err(AuthError::BadCredentials));
-        assert_eq!(a.authorize(&MetadataMap::new()), Err(AuthError::Missing));
-        assert_eq!(a.authorize(&md("Bearer x.y")), Err(AuthError::BadToken));
+        assert_eq!(
+            a.handshake(&md(&wrong)).await,
+            Err(AuthError::BadCredentials)
+        );
+        assert_eq!(
+            a.authorize(&MetadataMap::new()).await,
+            Err(AuthError::Missing)
+        );
+        assert_eq!(
+            a.authorize(&md("Bearer x.y")).await,
+            Err(AuthError::BadToken)
+        );
         let mut forged = token.clone();
         forged.insert(2, 'A');
-        assert!(a.authorize(&md(&format!("Bearer {forged}"))).is_err());
+        assert!(a.authorize(&md(&format!("Bearer {forged}"))).await.is_err());
     }
 }
