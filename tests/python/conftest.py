@@ -326,3 +326,110 @@ def tls_stack(emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         _stop(proc)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+class IdentityProvider:
+    """A minimal OAuth 2.0 / OIDC provider on 127.0.0.1:0: ``/jwks`` (one
+    ES256 key made here) and ``/token`` (client_credentials with a fixed
+    client id and secret, answering a JWT). Counts the tokens it issued."""
+
+    CLIENT_ID = "rsfs-tests"
+    CLIENT_SECRET = "s3cret-client"
+    AUDIENCE = "rsfs"
+
+    def __init__(self) -> None:
+        import base64
+        import http.server
+        import json
+        import urllib.parse
+
+        import jwt
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        numbers = self._key.public_key().public_numbers()
+        b64 = lambda n: base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()  # noqa: E731
+        self.jwks = {"keys": [{"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+                               "kid": "idp-1", "x": b64(numbers.x), "y": b64(numbers.y)}]}
+        self.issued = 0
+        provider = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _answer(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path == "/jwks":
+                    self._answer(200, provider.jwks)
+                else:
+                    self._answer(404, {"error": "not_found"})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+                client_id = form.get("client_id", [""])[0]
+                secret = form.get("client_secret", [""])[0]
+                auth = self.headers.get("authorization", "")
+                if auth.lower().startswith("basic "):
+                    decoded = base64.b64decode(auth[6:]).decode()
+                    client_id, _, secret = decoded.partition(":")
+                    client_id, secret = urllib.parse.unquote(client_id), urllib.parse.unquote(secret)
+                if form.get("grant_type") != ["client_credentials"] or (
+                    client_id, secret) != (provider.CLIENT_ID, provider.CLIENT_SECRET):
+                    self._answer(401, {"error": "invalid_client"})
+                    return
+                provider.issued += 1
+                self._answer(200, {"access_token": provider.token(client_id), "token_type": "Bearer",
+                                   "expires_in": 300})
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._jwt = jwt
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def token(self, subject: str, expires_in: int = 300) -> str:
+        now = int(time.time())
+        claims = {"iss": self.url, "aud": self.AUDIENCE, "sub": subject, "iat": now, "exp": now + expires_in}
+        return self._jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": "idp-1"})
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def oidc_tls_stack(
+    emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, bytes, IdentityProvider]]:
+    """``local --tls --auth oidc`` trusting an :class:`IdentityProvider` of the
+    test's own; yields ``(grpc+tls://host:port, CA PEM, provider)``."""
+    idp = IdentityProvider()
+    log_path = tmp_path_factory.mktemp("local-oidc") / "local.log"
+    args = [str(emulator_bin), "local", "--tls", "--listen", "127.0.0.1:0", "--emulator-listen", "127.0.0.1:0",
+            "--auth", "oidc", "--oidc-issuer", idp.url, "--oidc-jwks-url", f"{idp.url}/jwks",
+            "--oidc-audience", IdentityProvider.AUDIENCE]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                                cwd=REPO_ROOT, env=_child_env())
+    try:
+        try:
+            _, ca_path, flight = _read_ready_lines(
+                proc, [READY_LINE, TLS_CA_LINE, FLIGHT_TLS_READY_LINE], LOCAL_STARTUP_TIMEOUT_S,
+                "the local OIDC stack")
+        except Exception as e:
+            _stop(proc)
+            pytest.fail(f"could not start the local OIDC stack: {e}\n--- log ---\n{_tail(log_path)}")
+        threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
+        yield flight, Path(ca_path).read_bytes(), idp
+    finally:
+        _stop(proc)
+        idp.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
