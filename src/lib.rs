@@ -122,7 +122,11 @@ pub fn service(
         Some(fixed) => FormatSelector::fixed(fixed),
         None => FormatSelector::chosen(result_format),
     };
-    let api = RetryingDataApi::wrap(api, config.service.retry.policy());
+    let api = RetryingDataApi::wrap_with_rates(
+        api,
+        config.service.retry.policy(),
+        config.service.retry.rates(),
+    );
     let statements = Statements::new(
         api,
         wait,
@@ -219,3 +223,30 @@ pub async fn run(
 
 /// How long the server waits for connections to close after the drain.
 const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AuthConfig;
+
+    #[test]
+    fn each_auth_mode_needs_its_file_or_issuer() {
+        let signer = TicketSigner::new(Some(b"k"));
+        for (modes, said) in [
+            (vec![AuthMode::Basic], "--auth basic needs --users-file"),
+            (vec![AuthMode::Tokens], "--auth tokens needs --tokens-file"),
+            (
+                vec![AuthMode::Oidc],
+                "--auth oidc needs --oidc-issuer or --oidc-jwks-url",
+            ),
+            (vec![AuthMode::None, AuthMode::Basic], "cannot be combined"),
+        ] {
+            let auth = AuthConfig {
+                modes,
+                ..AuthConfig::default()
+            };
+            let e = authenticator(&auth, signer.clone()).expect_err("refused");
+            assert!(e.to_string().contains(said), "{e}");
+        }
+    }
+}

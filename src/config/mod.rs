@@ -262,6 +262,24 @@ mod tests {
     }
 
     #[test]
+    fn data_api_rates_parse_by_operation_name() {
+        let args = parse(&[
+            "--workgroup-name",
+            "wg",
+            "--data-api-rate",
+            "ExecuteStatement=30,GetStatementResult=20",
+        ])
+        .expect("rates");
+        let rates = &args.gateway.service.retry.data_api_rates;
+        assert_eq!(rates.len(), 2);
+        assert_eq!(rates[0].0, crate::dataapi::Operation::ExecuteStatement);
+        assert_eq!(rates[1].1.get(), 20);
+        for bad in ["DropTable=1", "ExecuteStatement=0", "ExecuteStatement"] {
+            assert!(parse(&["--workgroup-name", "wg", "--data-api-rate", bad]).is_err());
+        }
+    }
+
+    #[test]
     fn the_old_seconds_flags_still_work() {
         let args = parse(&[
             "--workgroup-name",
@@ -295,7 +313,7 @@ mod tests {
             &["--workgroup-name", "wg", "--cache-bytes", "lots"],
             &["--workgroup-name", "wg", "--pages-in-flight", "0"],
             &["--workgroup-name", "wg", "--max-attempts", "0"],
-            &["--workgroup-name", "wg", "--auth", "basic"],
+            &["--workgroup-name", "wg", "--auth", "oidc,nonsense"],
         ] {
             let e = parse(bad).expect_err("refused");
             assert!(!e.to_string().is_empty());

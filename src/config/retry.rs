@@ -22,6 +22,34 @@ pub struct RetryConfig {
     /// runs twice.
     #[arg(long, env = "RSFS_RETRY_BUDGET", default_value_t = DEFAULT_RETRY_BUDGET)]
     pub retry_budget: HumanDuration,
+    /// Most Data API calls per second of an operation, gateway-wide
+    /// (`ExecuteStatement=30,GetStatementResult=20`, …; unlisted operations
+    /// are not limited): a call beyond its rate waits instead of being
+    /// throttled. Set them to your account's quotas divided by the replicas.
+    #[arg(long = "data-api-rate", env = "RSFS_DATA_API_RATE", value_delimiter = ',', value_parser = parse_rate)]
+    pub data_api_rates: Vec<(crate::dataapi::Operation, std::num::NonZeroU32)>,
+}
+
+/// Parses `Operation=N` (calls per second).
+fn parse_rate(s: &str) -> Result<(crate::dataapi::Operation, std::num::NonZeroU32), String> {
+    let (name, rate) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not OPERATION=CALLS_PER_SECOND"))?;
+    let operation = crate::dataapi::Operation::from_name(name.trim()).ok_or_else(|| {
+        let names: Vec<&str> = crate::dataapi::Operation::ALL
+            .iter()
+            .map(|op| op.name())
+            .collect();
+        format!(
+            "`{name}` is not an operation the gateway calls ({})",
+            names.join(", ")
+        )
+    })?;
+    let rate = rate
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{rate}` is not a whole number of calls per second above 0"))?;
+    Ok((operation, rate))
 }
 
 impl Default for RetryConfig {
@@ -29,11 +57,18 @@ impl Default for RetryConfig {
         Self {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             retry_budget: DEFAULT_RETRY_BUDGET,
+            data_api_rates: Vec::new(),
         }
     }
 }
 
 impl RetryConfig {
+    /// The gateway's retry policy.
+    /// The gateway-wide rates of Data API calls.
+    pub fn rates(&self) -> crate::dataapi::RateLimits {
+        crate::dataapi::RateLimits::new(&self.data_api_rates)
+    }
+
     /// The gateway's retry policy.
     pub fn policy(&self) -> crate::dataapi::RetryPolicy {
         crate::dataapi::RetryPolicy {

@@ -29,6 +29,26 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Every operation the gateway calls.
+    pub const ALL: [Self; 11] = [
+        Self::ExecuteStatement,
+        Self::BatchExecuteStatement,
+        Self::DescribeStatement,
+        Self::GetStatementResult,
+        Self::GetStatementResultV2,
+        Self::CancelStatement,
+        Self::ListDatabases,
+        Self::ListSchemas,
+        Self::ListTables,
+        Self::DescribeTable,
+        Self::ListStatements,
+    ];
+
+    /// The operation of a name in the service model.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.name() == name)
+    }
+
     /// The operation's name in the service model.
     pub fn name(self) -> &'static str {
         match self {

@@ -3,6 +3,7 @@
 
 mod aws;
 mod error;
+mod rate;
 mod retry;
 mod wait;
 
@@ -10,6 +11,7 @@ use std::fmt::Debug;
 
 pub use aws::{AwsDataApi, ClientFacts, https_client};
 pub use error::{DataApiError, DataApiErrorKind, Operation};
+pub use rate::RateLimits;
 pub use retry::{RetryPolicy, RetryingDataApi};
 pub use wait::{WaitPolicy, wait_for_statement};
 

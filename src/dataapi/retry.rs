@@ -13,6 +13,7 @@ use rand::Rng as _;
 
 use crate::telemetry::metrics as metrics_names;
 
+use super::rate::RateLimits;
 use super::{
     BatchExecuteRequest, ColumnMetadata, DataApi, DataApiError, DataApiErrorKind, ExecuteRequest,
     Operation, ResultFormat, ResultPage, StatementDescription, StatementSummary, TableMember,
@@ -68,12 +69,26 @@ fn retryable(error: &DataApiError) -> bool {
 pub struct RetryingDataApi {
     inner: Arc<dyn DataApi>,
     policy: RetryPolicy,
+    rates: RateLimits,
 }
 
 impl RetryingDataApi {
     /// `inner` with retries by `policy`.
     pub fn wrap(inner: Arc<dyn DataApi>, policy: RetryPolicy) -> Arc<dyn DataApi> {
-        Arc::new(Self { inner, policy })
+        Self::wrap_with_rates(inner, policy, RateLimits::default())
+    }
+
+    /// `inner` with retries by `policy`, each attempt within `rates`.
+    pub fn wrap_with_rates(
+        inner: Arc<dyn DataApi>,
+        policy: RetryPolicy,
+        rates: RateLimits,
+    ) -> Arc<dyn DataApi> {
+        Arc::new(Self {
+            inner,
+            policy,
+            rates,
+        })
     }
 
     /// Runs `call` until it succeeds, fails for good, or the budget is spent.
@@ -85,6 +100,7 @@ impl RetryingDataApi {
         let start = Instant::now();
         let mut attempt = 0u32;
         loop {
+            self.rates.acquire(operation).await;
             let outcome = call().await;
             count(operation, outcome.as_ref().err());
             let error = match outcome {

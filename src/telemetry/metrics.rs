@@ -29,6 +29,8 @@ pub const GRPC_HANDLED: &str = "grpc_server_handled_total";
 pub const GRPC_SECONDS: &str = "grpc_server_handling_seconds";
 /// Data API calls, by `operation` and `outcome` (`ok` or the error kind).
 pub const DATA_API_CALLS: &str = "rsfs_data_api_calls_total";
+/// Data API calls that waited for their operation's `--data-api-rate`, by `operation`.
+pub const DATA_API_RATE_WAITS: &str = "rsfs_data_api_rate_waits_total";
 /// Data API calls retried by the gateway, by `operation`.
 pub const DATA_API_RETRIES: &str = "rsfs_data_api_retries_total";
 /// Seconds a statement took from submission to its end, by `status`.
