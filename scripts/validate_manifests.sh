@@ -323,6 +323,7 @@ COUNTERS = {
     "grpc_server_handled_total": {"grpc_service", "grpc_method", "grpc_code"},
     "rsfs_data_api_calls_total": {"operation", "outcome"},
     "rsfs_data_api_retries_total": {"operation"},
+    "rsfs_data_api_rate_waits_total": {"operation"},
     "rsfs_result_rows_total": set(),
     "rsfs_result_bytes_total": set(),
     "rsfs_cache_lookups_total": {"outcome"},
