@@ -181,6 +181,32 @@ impl Stack {
         arrow_flight::sql::client::FlightSqlServiceClient::new(channel)
     }
 
+    /// A channel to the gateway.
+    pub(crate) async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Endpoint::from_shared(self.flight_url.clone())
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    /// A raw Flight client whose calls carry the bearer token a Basic
+    /// Handshake as `user` answered.
+    pub(crate) async fn raw_client_as(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> arrow_flight::FlightClient {
+        let channel = self.channel().await;
+        let mut sql = arrow_flight::sql::client::FlightSqlServiceClient::new(channel.clone());
+        sql.handshake(user, password).await.expect("handshake");
+        let token = sql.token().expect("a bearer token").clone();
+        let mut raw = arrow_flight::FlightClient::new(channel);
+        raw.add_header("authorization", &format!("Bearer {token}"))
+            .expect("header");
+        raw
+    }
+
     /// Data API calls per operation so far, from the emulator's counters.
     pub(crate) async fn data_api_calls(&self) -> std::collections::BTreeMap<String, u64> {
         fixture::get_stats(&self.emulator.url)
@@ -255,4 +281,18 @@ pub(crate) fn status_of(err: arrow_flight::error::FlightError) -> tonic::Status 
         arrow_flight::error::FlightError::Tonic(status) => *status,
         other => panic!("not a gRPC status: {other:?}"),
     }
+}
+
+/// The descriptor of a CommandStatementQuery.
+pub(crate) fn statement_descriptor(sql: &str) -> arrow_flight::FlightDescriptor {
+    use arrow_flight::sql::ProstMessageExt as _;
+    use prost::Message as _;
+    arrow_flight::FlightDescriptor::new_cmd(
+        arrow_flight::sql::CommandStatementQuery {
+            query: sql.to_owned(),
+            transaction_id: None,
+        }
+        .as_any()
+        .encode_to_vec(),
+    )
 }

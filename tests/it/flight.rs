@@ -17,7 +17,7 @@ use prost::Message as _;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::common::{StackOptions, fetch, stack, stack_with};
+use crate::common::{StackOptions, fetch, stack, stack_with, statement_descriptor};
 
 async fn query(
     client: &mut FlightSqlServiceClient<Channel>,
@@ -325,17 +325,6 @@ async fn get_schema_returns_the_query_schema() {
     )
     .await;
     assert_eq!(batches[0].column(0).as_primitive::<Int32Type>().value(0), 0);
-}
-
-fn statement_descriptor(sql: &str) -> FlightDescriptor {
-    FlightDescriptor::new_cmd(
-        CommandStatementQuery {
-            query: sql.to_owned(),
-            transaction_id: None,
-        }
-        .as_any()
-        .encode_to_vec(),
-    )
 }
 
 #[tokio::test]

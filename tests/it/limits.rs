@@ -2,47 +2,17 @@
 //! with RESOURCE_EXHAUSTED while another principal is unaffected, and the
 //! room comes back when its statements end, even ones it stopped polling.
 
-use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt as _};
-use arrow_flight::{CancelFlightInfoRequest, FlightClient, FlightDescriptor, PollInfo};
-use prost::Message as _;
+use arrow_flight::{CancelFlightInfoRequest, FlightClient, PollInfo};
 use redshift_flight_sql::config::LimitsConfig;
 use tonic::Code;
-use tonic::transport::Channel;
 
-use super::common::{Stack, StackOptions, stack_with, unique};
-
-/// A raw Flight client authenticated as `user`.
-async fn client_as(stack: &Stack, user: &str, password: &str) -> FlightClient {
-    let channel = Channel::from_shared(stack.flight_url.clone())
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
-    let mut sql = arrow_flight::sql::client::FlightSqlServiceClient::new(channel.clone());
-    sql.handshake(user, password).await.expect("handshake");
-    let token = sql.token().expect("token").clone();
-    let mut raw = FlightClient::new(channel);
-    raw.add_header("authorization", &format!("Bearer {token}"))
-        .expect("header");
-    raw
-}
-
-fn query(sql: &str) -> FlightDescriptor {
-    FlightDescriptor::new_cmd(
-        CommandStatementQuery {
-            query: sql.to_owned(),
-            transaction_id: None,
-        }
-        .as_any()
-        .encode_to_vec(),
-    )
-}
+use super::common::{StackOptions, stack_with, statement_descriptor, unique};
 
 /// Submits a long statement and returns at once (PollFlightInfo).
 async fn start_sleeper(client: &mut FlightClient) -> Result<PollInfo, tonic::Status> {
     let sql = format!("select pg_sleep(60), '{}' as tag", unique("sleeper"));
     client
-        .poll_flight_info(query(&sql))
+        .poll_flight_info(statement_descriptor(&sql))
         .await
         .map_err(|e| match e {
             arrow_flight::error::FlightError::Tonic(status) => *status,
@@ -61,8 +31,8 @@ async fn a_principal_at_its_limit_is_refused_and_others_are_not() {
         ..StackOptions::default()
     })
     .await;
-    let mut alice = client_as(&stack, "alice", "a-pass").await;
-    let mut bob = client_as(&stack, "bob", "b-pass").await;
+    let mut alice = stack.raw_client_as("alice", "a-pass").await;
+    let mut bob = stack.raw_client_as("bob", "b-pass").await;
 
     let first = start_sleeper(&mut alice).await.expect("alice's first");
     let second = start_sleeper(&mut alice).await.expect("alice's second");
@@ -78,7 +48,7 @@ async fn a_principal_at_its_limit_is_refused_and_others_are_not() {
     );
     // Bob is unaffected by Alice's limit.
     let bobs = bob
-        .poll_flight_info(query("select 1 as n"))
+        .poll_flight_info(statement_descriptor("select 1 as n"))
         .await
         .expect("bob's query runs");
     assert!(bobs.info.is_some());

@@ -12,7 +12,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use redshift_flight_sql::auth::AuthMode;
 use redshift_flight_sql::config::AuthConfig;
 use tonic::Code;
-use tonic::transport::Channel;
 
 use super::common::{Stack, StackOptions, stack_with, status_of};
 
@@ -106,17 +105,9 @@ async fn oidc_stack(issuer: &Issuer) -> Stack {
     .await
 }
 
-async fn channel(stack: &Stack) -> Channel {
-    Channel::from_shared(stack.flight_url.clone())
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect")
-}
-
 /// `select 1` with `token` as the bearer token of every call.
 async fn query_with_bearer(stack: &Stack, token: &str) -> Result<(), tonic::Status> {
-    let mut client = FlightSqlServiceClient::new(channel(stack).await);
+    let mut client = FlightSqlServiceClient::new(stack.channel().await);
     client.set_token(token.to_owned());
     client
         .execute("select 1 as n".to_owned(), None)
@@ -149,7 +140,7 @@ async fn oidc_tokens_are_validated_however_they_are_sent() {
     );
     // 2. The token as the password of an empty user, or of the user `token` (Tableau).
     for user in ["", "token"] {
-        let mut client = FlightSqlServiceClient::new(channel(&stack).await);
+        let mut client = FlightSqlServiceClient::new(stack.channel().await);
         client.handshake(user, &good).await.expect("handshake");
         client
             .execute("select 1 as n".to_owned(), None)
@@ -157,7 +148,7 @@ async fn oidc_tokens_are_validated_however_they_are_sent() {
             .expect("then the gateway's own token");
     }
     // 3. Handshake with a Bearer header.
-    let mut raw = arrow_flight::FlightClient::new(channel(&stack).await);
+    let mut raw = arrow_flight::FlightClient::new(stack.channel().await);
     raw.add_header("authorization", &format!("Bearer {good}"))
         .expect("header");
     raw.handshake(bytes::Bytes::new())

@@ -7,7 +7,6 @@ use redshift_flight_sql::auth::AuthMode;
 use redshift_flight_sql::auth::tokens::token_hash;
 use redshift_flight_sql::config::AuthConfig;
 use tonic::Code;
-use tonic::transport::Channel;
 
 use super::common::{StackOptions, stack_with, status_of, unique};
 
@@ -30,25 +29,18 @@ async fn api_tokens_and_passwords_work_side_by_side() {
         ..StackOptions::default()
     })
     .await;
-    let channel = || async {
-        Channel::from_shared(stack.flight_url.clone())
-            .expect("endpoint")
-            .connect()
-            .await
-            .expect("connect")
-    };
-    let mut bearer = FlightSqlServiceClient::new(channel().await);
+    let mut bearer = FlightSqlServiceClient::new(stack.channel().await);
     bearer.set_token(token.clone());
     bearer
         .execute("select 1 as n".to_owned(), None)
         .await
         .expect("the API token as a bearer token");
-    let mut tableau = FlightSqlServiceClient::new(channel().await);
+    let mut tableau = FlightSqlServiceClient::new(stack.channel().await);
     tableau
         .handshake("token", &token)
         .await
         .expect("as a password");
-    let mut alice = FlightSqlServiceClient::new(channel().await);
+    let mut alice = FlightSqlServiceClient::new(stack.channel().await);
     alice.handshake("alice", "pw").await.expect("a Basic user");
     alice
         .execute("select 1 as n".to_owned(), None)
@@ -67,7 +59,7 @@ async fn api_tokens_and_passwords_work_side_by_side() {
         "the token's principal ran it"
     );
 
-    let mut guess = FlightSqlServiceClient::new(channel().await);
+    let mut guess = FlightSqlServiceClient::new(stack.channel().await);
     guess.set_token("rsfs-guessed".to_owned());
     let status = status_of(
         guess

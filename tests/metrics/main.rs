@@ -11,15 +11,21 @@ use redshift_data_emulator::EmulatorConfig;
 #[path = "../it/common.rs"]
 mod common;
 
-/// The samples of a Prometheus text exposition, by series (`name{labels}`).
-async fn scrape(url: &str) -> BTreeMap<String, f64> {
+/// The response to `GET path` (HTTP/1.1, the connection closed after it).
+async fn get(url: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let addr = url.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
+    response
+}
+
+/// The samples of a Prometheus text exposition, by series (`name{labels}`).
+async fn scrape(url: &str) -> BTreeMap<String, f64> {
+    let response = get(url, "/metrics").await;
     let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     body.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -32,14 +38,8 @@ async fn scrape(url: &str) -> BTreeMap<String, f64> {
 
 /// The HTTP status of `GET path`.
 async fn status(url: &str, path: &str) -> u16 {
-    let addr = url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    response
+    get(url, path)
+        .await
         .split_whitespace()
         .nth(1)
         .and_then(|code| code.parse().ok())
@@ -193,39 +193,17 @@ async fn metrics_count_what_queries_do() {
 
 /// A running statement counts under its principal until it ends.
 async fn statements_in_flight_are_counted_per_principal(metrics_url: &str) {
-    use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt as _};
-    use prost::Message as _;
-
     let stack = common::stack_with(common::StackOptions {
         users: vec![("alice", "wonderland")],
         ..common::StackOptions::default()
     })
     .await;
-    let channel = tonic::transport::Endpoint::from_shared(stack.flight_url.clone())
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
-    let mut sql = arrow_flight::sql::client::FlightSqlServiceClient::new(channel.clone());
-    sql.handshake("alice", "wonderland")
-        .await
-        .expect("handshake");
-    let token = sql.token().expect("a bearer token").clone();
-    let mut raw = arrow_flight::FlightClient::new(channel);
-    raw.add_header("authorization", &format!("Bearer {token}"))
-        .expect("header");
+    let mut raw = stack.raw_client_as("alice", "wonderland").await;
     let alice = ["rsfs_statements_in_flight", "principal=\"alice\""];
     let before = value(&scrape(metrics_url).await, &alice);
     // PollFlightInfo answers while the statement runs.
     let first = raw
-        .poll_flight_info(arrow_flight::FlightDescriptor::new_cmd(
-            CommandStatementQuery {
-                query: "select pg_sleep(2), 1 as n".to_owned(),
-                transaction_id: None,
-            }
-            .as_any()
-            .encode_to_vec(),
-        ))
+        .poll_flight_info(common::statement_descriptor("select pg_sleep(2), 1 as n"))
         .await
         .expect("submitted");
     let running = value(&scrape(metrics_url).await, &alice);

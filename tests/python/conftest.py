@@ -295,37 +295,35 @@ TLS_CA_LINE = re.compile(rb"^tls ca certificate: (\S+)\s*$")
 FLIGHT_TLS_READY_LINE = re.compile(rb"^flight sql listening on (grpc\+tls://\S+)\s*$")
 
 
-@pytest.fixture(scope="session")
-def tls_stack(emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, bytes]]:
-    """Starts ``redshift-flight-sql local --tls`` (a throwaway CA and server
-    certificate) for the session; yields ``(grpc+tls://host:port, CA PEM)``."""
-    log_path = tmp_path_factory.mktemp("local-tls") / "local.log"
+def _local_tls_stack(
+    emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory, name: str, extra: list[str]
+) -> Iterator[tuple[str, bytes]]:
+    """Runs ``local --tls`` with ``extra`` flags; yields ``(grpc+tls://host:port, CA PEM)``."""
+    log_path = tmp_path_factory.mktemp(name) / "local.log"
+    args = [str(emulator_bin), "local", "--tls", "--listen", "127.0.0.1:0", "--emulator-listen", "127.0.0.1:0"]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(emulator_bin), "local", "--tls", "--listen", "127.0.0.1:0", "--emulator-listen", "127.0.0.1:0"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            cwd=REPO_ROOT,
-            env=_child_env(),
-        )
+        proc = subprocess.Popen(args + extra, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                                cwd=REPO_ROOT, env=_child_env())
     try:
         try:
             _, ca_path, flight = _read_ready_lines(
-                proc,
-                [READY_LINE, TLS_CA_LINE, FLIGHT_TLS_READY_LINE],
-                LOCAL_STARTUP_TIMEOUT_S,
-                "the local TLS stack",
-            )
+                proc, [READY_LINE, TLS_CA_LINE, FLIGHT_TLS_READY_LINE], LOCAL_STARTUP_TIMEOUT_S, f"the {name} stack")
         except Exception as e:
             _stop(proc)
-            pytest.fail(f"could not start the local TLS stack: {e}\n--- log ---\n{_tail(log_path)}")
+            pytest.fail(f"could not start the {name} stack: {e}\n--- log ---\n{_tail(log_path)}")
         threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
         yield flight, Path(ca_path).read_bytes()
     finally:
         _stop(proc)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def tls_stack(emulator_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, bytes]]:
+    """Starts ``redshift-flight-sql local --tls`` (a throwaway CA and server
+    certificate) for the session; yields ``(grpc+tls://host:port, CA PEM)``."""
+    yield from _local_tls_stack(emulator_bin, tmp_path_factory, "local-tls", [])
 
 
 class IdentityProvider:
@@ -411,25 +409,10 @@ def oidc_tls_stack(
     """``local --tls --auth oidc`` trusting an :class:`IdentityProvider` of the
     test's own; yields ``(grpc+tls://host:port, CA PEM, provider)``."""
     idp = IdentityProvider()
-    log_path = tmp_path_factory.mktemp("local-oidc") / "local.log"
-    args = [str(emulator_bin), "local", "--tls", "--listen", "127.0.0.1:0", "--emulator-listen", "127.0.0.1:0",
-            "--auth", "oidc", "--oidc-issuer", idp.url, "--oidc-jwks-url", f"{idp.url}/jwks",
-            "--oidc-audience", IdentityProvider.AUDIENCE]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
-                                cwd=REPO_ROOT, env=_child_env())
+    extra = ["--auth", "oidc", "--oidc-issuer", idp.url, "--oidc-jwks-url", f"{idp.url}/jwks",
+             "--oidc-audience", IdentityProvider.AUDIENCE]
     try:
-        try:
-            _, ca_path, flight = _read_ready_lines(
-                proc, [READY_LINE, TLS_CA_LINE, FLIGHT_TLS_READY_LINE], LOCAL_STARTUP_TIMEOUT_S,
-                "the local OIDC stack")
-        except Exception as e:
-            _stop(proc)
-            pytest.fail(f"could not start the local OIDC stack: {e}\n--- log ---\n{_tail(log_path)}")
-        threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
-        yield flight, Path(ca_path).read_bytes(), idp
+        for flight, ca in _local_tls_stack(emulator_bin, tmp_path_factory, "local-oidc", extra):
+            yield flight, ca, idp
     finally:
-        _stop(proc)
         idp.close()
-        if proc.stdout is not None:
-            proc.stdout.close()
