@@ -187,6 +187,13 @@ impl From<GatewayError> for Status {
         let message = truncate(e.to_string());
         match e {
             GatewayError::DataApi { source } => data_api_status(&source, message),
+            // Redshift refused the statement for its grants: `ERROR: permission
+            // denied for relation t` is not the user's SQL being wrong.
+            GatewayError::StatementFailed { message: failed, .. }
+                if failed.to_ascii_lowercase().contains("permission denied") =>
+            {
+                Status::permission_denied(message)
+            }
             GatewayError::StatementFailed { .. } => Status::invalid_argument(message),
             GatewayError::StatementAborted { .. } => Status::cancelled(message),
             GatewayError::StreamIdle { .. } => Status::aborted(message),
@@ -246,6 +253,12 @@ mod tests {
         let s = Status::from(failed);
         assert_eq!(s.code(), Code::InvalidArgument);
         assert_eq!(s.message(), "ERROR: relation \"t\" does not exist");
+        let denied = Status::from(GatewayError::StatementFailed {
+            statement_id: "x".into(),
+            message: "ERROR: permission denied for relation sales".into(),
+        });
+        assert_eq!(denied.code(), Code::PermissionDenied);
+        assert_eq!(denied.message(), "ERROR: permission denied for relation sales");
         let s = Status::from(GatewayError::from(DataApiError::new(
             DataApiErrorKind::Throttled,
             Operation::ExecuteStatement,
