@@ -189,9 +189,9 @@ impl From<GatewayError> for Status {
             GatewayError::DataApi { source } => data_api_status(&source, message),
             // Redshift refused the statement for its grants: `ERROR: permission
             // denied for relation t` is not the user's SQL being wrong.
-            GatewayError::StatementFailed { message: failed, .. }
-                if failed.to_ascii_lowercase().contains("permission denied") =>
-            {
+            GatewayError::StatementFailed {
+                message: failed, ..
+            } if failed.to_ascii_lowercase().contains("permission denied") => {
                 Status::permission_denied(message)
             }
             GatewayError::StatementFailed { .. } => Status::invalid_argument(message),
@@ -258,7 +258,10 @@ mod tests {
             message: "ERROR: permission denied for relation sales".into(),
         });
         assert_eq!(denied.code(), Code::PermissionDenied);
-        assert_eq!(denied.message(), "ERROR: permission denied for relation sales");
+        assert_eq!(
+            denied.message(),
+            "ERROR: permission denied for relation sales"
+        );
         let s = Status::from(GatewayError::from(DataApiError::new(
             DataApiErrorKind::Throttled,
             Operation::ExecuteStatement,
