@@ -127,6 +127,25 @@ impl InFlight {
         self.changed.notify_waiters();
     }
 
+    /// A statement the gateway cancelled (or found ended when it tried):
+    /// it no longer counts as running, even while Redshift finishes the
+    /// cancellation, which the Data API does after CancelStatement returns.
+    pub(crate) fn cancelled(&self, id: &str) {
+        if let Some(r) = lock(&self.running).remove(super::parent_id(id)) {
+            metrics::gauge!(names::STATEMENTS_RUNNING).decrement(1);
+            metrics::gauge!(names::STATEMENTS_IN_FLIGHT, "principal" => r.label).decrement(1);
+            r.submitted.ended(
+                &self.identity,
+                super::parent_id(id),
+                "cancelled",
+                -1,
+                -1,
+                None,
+            );
+        }
+        self.changed.notify_waiters();
+    }
+
     /// The running statements of `principal`.
     fn running_of(&self, principal: &str) -> Vec<String> {
         lock(&self.running)

@@ -180,9 +180,15 @@ impl Statements {
     /// False when it had already ended.
     pub(crate) async fn cancel(&self, id: &str) -> Result<bool> {
         match self.api.cancel_statement(parent_id(id)).await {
-            Ok(cancelled) => Ok(cancelled),
+            Ok(cancelled) => {
+                self.in_flight.cancelled(id);
+                Ok(cancelled)
+            }
             // Cancelling an ended statement is refused by the Data API.
-            Err(e) if e.kind == DataApiErrorKind::Validation => Ok(false),
+            Err(e) if e.kind == DataApiErrorKind::Validation => {
+                self.in_flight.cancelled(id);
+                Ok(false)
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -9,8 +9,8 @@ use tonic::Code;
 use super::common::{StackOptions, stack_with, statement_descriptor, unique};
 
 /// Submits a long statement and returns at once (PollFlightInfo).
-async fn start_sleeper(client: &mut FlightClient) -> Result<PollInfo, tonic::Status> {
-    let sql = format!("select pg_sleep(60), '{}' as tag", unique("sleeper"));
+async fn start_sleeper(client: &mut FlightClient, tag: &str) -> Result<PollInfo, tonic::Status> {
+    let sql = format!("select pg_sleep(60), '{tag}' as tag");
     client
         .poll_flight_info(statement_descriptor(&sql))
         .await
@@ -34,9 +34,14 @@ async fn a_principal_at_its_limit_is_refused_and_others_are_not() {
     let mut alice = stack.raw_client_as("alice", "a-pass").await;
     let mut bob = stack.raw_client_as("bob", "b-pass").await;
 
-    let first = start_sleeper(&mut alice).await.expect("alice's first");
-    let second = start_sleeper(&mut alice).await.expect("alice's second");
-    let refused = start_sleeper(&mut alice)
+    let first = start_sleeper(&mut alice, &unique("first"))
+        .await
+        .expect("alice's first");
+    let second_tag = unique("second");
+    let second = start_sleeper(&mut alice, &second_tag)
+        .await
+        .expect("alice's second");
+    let refused = start_sleeper(&mut alice, &unique("more"))
         .await
         .expect_err("alice's third is over her limit");
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
@@ -53,19 +58,64 @@ async fn a_principal_at_its_limit_is_refused_and_others_are_not() {
         .expect("bob's query runs");
     assert!(bobs.info.is_some());
 
-    // Alice stops her statements without polling them again: the gateway
-    // finds them ended when she next asks for room.
-    for poll in [first, second] {
+    // Cancelling one through the gateway frees its place at once.
+    alice
+        .cancel_flight_info(CancelFlightInfoRequest::new(first.info.expect("info")))
+        .await
+        .expect("cancel");
+    let third = start_sleeper(&mut alice, &unique("more"))
+        .await
+        .expect("room again after a cancel");
+
+    // A statement that ends without the gateway seeing it (here cancelled
+    // behind its back, as a client that stopped polling leaves one): the
+    // gateway describes her statements when she is at her limit.
+    let running = stack
+        .emulator
+        .client
+        .list_statements()
+        .statement_name("rsfs:alice:")
+        .send()
+        .await
+        .expect("ListStatements");
+    let behind = running
+        .statements()
+        .iter()
+        .find(|st| st.query_string().is_some_and(|q| q.contains(&second_tag)))
+        .expect("alice's second statement")
+        .id()
+        .to_owned();
+    stack
+        .emulator
+        .client
+        .cancel_statement()
+        .id(&behind)
+        .send()
+        .await
+        .expect("cancelled behind the gateway's back");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let d = stack
+            .emulator
+            .client
+            .describe_statement()
+            .id(&behind)
+            .send()
+            .await
+            .expect("describe");
+        if d.status() == Some(&aws_sdk_redshiftdata::types::StatusString::Aborted) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never aborted");
+        tokio::task::yield_now().await;
+    }
+    let fourth = start_sleeper(&mut alice, &unique("more"))
+        .await
+        .expect("room again once the unseen statement ended");
+    for poll in [second, third, fourth] {
         alice
             .cancel_flight_info(CancelFlightInfoRequest::new(poll.info.expect("info")))
             .await
             .expect("cancel");
     }
-    let third = start_sleeper(&mut alice)
-        .await
-        .expect("room again once her statements ended");
-    alice
-        .cancel_flight_info(CancelFlightInfoRequest::new(third.info.expect("info")))
-        .await
-        .expect("cancel");
 }
