@@ -180,7 +180,7 @@ impl GatewayProcess {
                 "--cluster-identifier",
                 "bench",
                 "--db-user",
-                "bench",
+                "awsuser",
                 "--database",
                 "dev",
                 "--region",
@@ -408,7 +408,7 @@ async fn main() -> anyhow::Result<()> {
         data_api.clone(),
         DataApiTarget {
             cluster_identifier: Some("bench".into()),
-            db_user: Some("bench".into()),
+            db_user: Some("awsuser".into()),
             database: "dev".into(),
             ..DataApiTarget::default()
         },
@@ -509,7 +509,7 @@ async fn main() -> anyhow::Result<()> {
         let out = data_api
             .execute_statement()
             .cluster_identifier("bench")
-            .db_user("bench")
+            .db_user("awsuser")
             .database("dev")
             .sql(sql)
             .send()

@@ -63,7 +63,7 @@ def main():
     )
     import awswrangler as wr
 
-    con = wr.data_api.redshift.connect(cluster_id="bench", database="dev", db_user="bench")
+    con = wr.data_api.redshift.connect(cluster_id="bench", database="dev", db_user="awsuser")
 
     def read_wrangler():
         return len(wr.data_api.redshift.read_sql_query(some, con=con))

@@ -146,6 +146,10 @@ pub fn service(
         &config.service.query,
         &config.service.limits,
     );
+    let mut gateway = gateway;
+    if let Some(path) = &config.service.auth.identity_map {
+        gateway.identities = Arc::new(auth::identity_map::IdentityMap::read(path)?);
+    }
     Ok(FlightSqlService::new(
         gateway,
         config.service.tls.tls_principal_from_cert,

@@ -7,6 +7,7 @@
 //! answers with the gateway's own short-lived HMAC-signed bearer token.
 //! With `--auth none` every caller is the `anonymous` principal.
 
+pub mod identity_map;
 pub mod oidc;
 pub mod tokens;
 

@@ -62,6 +62,10 @@ pub struct AuthConfig {
     /// Lifetime of bearer tokens.
     #[arg(long, alias = "token-ttl-seconds", env = "RSFS_TOKEN_TTL", default_value_t = DEFAULT_TOKEN_TTL)]
     pub token_ttl: HumanDuration,
+    /// A TOML file mapping principals to the Data API identity their
+    /// statements run as (a DbUser, a SecretArn, the gateway's own, or deny).
+    #[arg(long, env = "RSFS_IDENTITY_MAP")]
+    pub identity_map: Option<PathBuf>,
     /// How the audit log (target `rsfs::audit`, one event per statement)
     /// shows SQL: `text` (truncated, with its SHA-256) or `hash` (only the SHA-256).
     #[arg(long, env = "RSFS_AUDIT_SQL", value_enum, default_value_t = AuditSql::Text)]
@@ -82,6 +86,7 @@ impl Default for AuthConfig {
             oidc_principal_claim: "sub".to_owned(),
             signing_key: None,
             token_ttl: DEFAULT_TOKEN_TTL,
+            identity_map: None,
             audit_sql: AuditSql::Text,
         }
     }

@@ -345,7 +345,7 @@ impl DataApi for AwsDataApi {
         if let Some(session) = request.session_id {
             call = call.session_id(session);
         } else {
-            let t = &self.target;
+            let t = &super::identity::effective(&self.target);
             call = with_target!(call, t)
                 .database(request.database.unwrap_or_else(|| t.database.clone()));
         }
@@ -495,7 +495,7 @@ impl DataApi for AwsDataApi {
         if let Some(session) = request.session_id {
             call = call.session_id(session);
         } else {
-            let t = &self.target;
+            let t = &super::identity::effective(&self.target);
             call = with_target!(call, t)
                 .database(request.database.unwrap_or_else(|| t.database.clone()));
         }
@@ -523,7 +523,7 @@ impl DataApi for AwsDataApi {
     }
 
     async fn list_databases(&self) -> Result<Vec<String>, DataApiError> {
-        let t = &self.target;
+        let t = &super::identity::effective(&self.target);
         all_pages(|token| async move {
             let page = with_target!(self.client.list_databases(), t)
                 .database(&t.database)
@@ -541,7 +541,7 @@ impl DataApi for AwsDataApi {
         database: &str,
         pattern: Option<&str>,
     ) -> Result<Vec<String>, DataApiError> {
-        let t = &self.target;
+        let t = &super::identity::effective(&self.target);
         all_pages(|token| async move {
             let page = with_target!(self.client.list_schemas(), t)
                 .database(database)
@@ -562,7 +562,7 @@ impl DataApi for AwsDataApi {
         schema_pattern: Option<&str>,
         table_pattern: Option<&str>,
     ) -> Result<Vec<TableMember>, DataApiError> {
-        let t = &self.target;
+        let t = &super::identity::effective(&self.target);
         all_pages(|token| async move {
             let page = with_target!(self.client.list_tables(), t)
                 .database(database)
@@ -594,7 +594,7 @@ impl DataApi for AwsDataApi {
         schema: Option<&str>,
         table: Option<&str>,
     ) -> Result<Vec<ColumnMetadata>, DataApiError> {
-        let t = &self.target;
+        let t = &super::identity::effective(&self.target);
         all_pages(|token| async move {
             let page = with_target!(self.client.describe_table(), t)
                 .database(database)

@@ -3,6 +3,7 @@
 
 mod aws;
 mod error;
+pub mod identity;
 mod rate;
 mod retry;
 mod wait;

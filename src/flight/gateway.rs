@@ -39,6 +39,8 @@ pub(crate) struct Gateway {
     pub(crate) reuse: Option<moka::future::Cache<ReuseKey, Finished>>,
     /// Only statements that read run (`--read-only`).
     pub(crate) read_only: bool,
+    /// The Data API identity of each principal.
+    pub(crate) identities: Arc<crate::auth::identity_map::IdentityMap>,
 }
 
 impl Gateway {
@@ -76,6 +78,7 @@ impl Gateway {
             statements_per_request: limits.statements_per_request,
             reuse,
             read_only: query.read_only,
+            identities: Arc::default(),
         }
     }
 

@@ -69,6 +69,35 @@ impl FlightSqlService {
         }
     }
 
+    /// Runs an RPC's body in its span on behalf of `principal`, as the Data
+    /// API identity the identity map gives it (PERMISSION_DENIED for a
+    /// principal it denies); a failure becomes its status (and is logged in
+    /// the span).
+    async fn serve<T>(
+        &self,
+        span: tracing::Span,
+        principal: &str,
+        body: impl Future<Output = Result<T>>,
+    ) -> Result<T, Status> {
+        use crate::auth::identity_map::Mapped;
+        let identity = match self.gateway.identities.resolve(principal) {
+            Mapped::Gateway => None,
+            Mapped::As(identity) => Some(identity.clone()),
+            Mapped::Deny => {
+                return Err(Status::permission_denied(format!(
+                    "{principal} may not run statements here (denied by the identity map)"
+                )));
+            }
+        };
+        let body = crate::statement::on_behalf_of(principal, body.instrument(span.clone()));
+        crate::dataapi::identity::as_identity(identity, body)
+            .await
+            .map_err(|e| {
+                span.in_scope(|| tracing::info!(error = %e, "failed"));
+                Status::from(e)
+            })
+    }
+
     /// The principal a verified client certificate names, when they name it.
     fn cert_principal<T>(&self, request: &Request<T>) -> Option<Principal> {
         if !self.cert_principal {
@@ -131,21 +160,6 @@ fn rpc_span(rpc: &'static str) -> tracing::Span {
         statement_id = tracing::field::Empty,
         principal = tracing::field::Empty
     )
-}
-
-/// Runs an RPC's body in its span on behalf of `principal`; a failure
-/// becomes its status (and is logged in the span).
-async fn serve<T>(
-    span: tracing::Span,
-    principal: &str,
-    body: impl Future<Output = Result<T>>,
-) -> Result<T, Status> {
-    crate::statement::on_behalf_of(principal, body.instrument(span.clone()))
-        .await
-        .map_err(|e| {
-            span.in_scope(|| tracing::info!(error = %e, "failed"));
-            Status::from(e)
-        })
 }
 
 /// Records the command in the current span and returns it.
@@ -214,7 +228,9 @@ impl FlightService for FlightSqlService {
         request: Request<Criteria>,
     ) -> Result<Response<Self::ListFlightsStream>, Status> {
         let (span, principal, _) = self.begin("ListFlights", &request).await?;
-        let infos = serve(span, &principal.0, self.gateway.list_flights(&principal)).await?;
+        let infos = self
+            .serve(span, &principal.0, self.gateway.list_flights(&principal))
+            .await?;
         Ok(Response::new(
             stream::iter(infos.into_iter().map(Ok)).boxed(),
         ))
@@ -227,28 +243,29 @@ impl FlightService for FlightSqlService {
         let (span, principal, target) = self.begin("GetFlightInfo", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
-        let info = serve(span, &principal.0, async {
-            match traced(decode::command(&descriptor.cmd)?) {
-                Command::CommandStatementQuery(q) => {
-                    let execution = gateway.query_execution(q, &principal, &target)?;
-                    gateway
-                        .statement_flight_info(execution, descriptor, &principal)
-                        .await
+        let info = self
+            .serve(span, &principal.0, async {
+                match traced(decode::command(&descriptor.cmd)?) {
+                    Command::CommandStatementQuery(q) => {
+                        let execution = gateway.query_execution(q, &principal, &target)?;
+                        gateway
+                            .statement_flight_info(execution, descriptor, &principal)
+                            .await
+                    }
+                    Command::CommandPreparedStatementQuery(c) => {
+                        gateway
+                            .prepared_flight_info(c, descriptor, &principal)
+                            .await
+                    }
+                    other if metadata::metadata_schema(&other).is_some() => {
+                        gateway
+                            .metadata_flight_info(other, descriptor, &principal)
+                            .await
+                    }
+                    other => Err(unimplemented("GetFlightInfo", &other)),
                 }
-                Command::CommandPreparedStatementQuery(c) => {
-                    gateway
-                        .prepared_flight_info(c, descriptor, &principal)
-                        .await
-                }
-                other if metadata::metadata_schema(&other).is_some() => {
-                    gateway
-                        .metadata_flight_info(other, descriptor, &principal)
-                        .await
-                }
-                other => Err(unimplemented("GetFlightInfo", &other)),
-            }
-        })
-        .await?;
+            })
+            .await?;
         Ok(Response::new(info))
     }
 
@@ -259,24 +276,25 @@ impl FlightService for FlightSqlService {
         let (span, principal, target) = self.begin("PollFlightInfo", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
-        let info = serve(span, &principal.0, async {
-            match decode::command(&descriptor.cmd)? {
-                Command::Unknown(any) if any.type_url == poll::POLL_TYPE_URL => {
-                    tracing::Span::current().record("command", "retry");
-                    gateway.poll_retry(&any.value, &principal).await
-                }
-                command => match traced(command) {
-                    Command::CommandStatementQuery(q) => {
-                        let execution = gateway.query_execution(q, &principal, &target)?;
-                        gateway
-                            .poll_new_statement(execution, descriptor, &principal)
-                            .await
+        let info = self
+            .serve(span, &principal.0, async {
+                match decode::command(&descriptor.cmd)? {
+                    Command::Unknown(any) if any.type_url == poll::POLL_TYPE_URL => {
+                        tracing::Span::current().record("command", "retry");
+                        gateway.poll_retry(&any.value, &principal).await
                     }
-                    other => Err(unimplemented("PollFlightInfo", &other)),
-                },
-            }
-        })
-        .await?;
+                    command => match traced(command) {
+                        Command::CommandStatementQuery(q) => {
+                            let execution = gateway.query_execution(q, &principal, &target)?;
+                            gateway
+                                .poll_new_statement(execution, descriptor, &principal)
+                                .await
+                        }
+                        other => Err(unimplemented("PollFlightInfo", &other)),
+                    },
+                }
+            })
+            .await?;
         Ok(Response::new(info))
     }
 
@@ -287,19 +305,20 @@ impl FlightService for FlightSqlService {
         let (span, principal, target) = self.begin("GetSchema", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
-        let schema = serve(span, &principal.0, async {
-            match traced(decode::command(&descriptor.cmd)?) {
-                Command::CommandStatementQuery(q) => {
-                    let execution = gateway.query_execution(q, &principal, &target)?;
-                    schema_result(&gateway.statement_schema(execution, &principal).await?)
+        let schema = self
+            .serve(span, &principal.0, async {
+                match traced(decode::command(&descriptor.cmd)?) {
+                    Command::CommandStatementQuery(q) => {
+                        let execution = gateway.query_execution(q, &principal, &target)?;
+                        schema_result(&gateway.statement_schema(execution, &principal).await?)
+                    }
+                    other => match metadata::metadata_schema(&other) {
+                        Some(schema) => schema_result(&schema),
+                        None => Err(unimplemented("GetSchema", &other)),
+                    },
                 }
-                other => match metadata::metadata_schema(&other) {
-                    Some(schema) => schema_result(&schema),
-                    None => Err(unimplemented("GetSchema", &other)),
-                },
-            }
-        })
-        .await?;
+            })
+            .await?;
         Ok(Response::new(schema))
     }
 
@@ -310,17 +329,20 @@ impl FlightService for FlightSqlService {
         let (span, principal, _) = self.begin("DoGet", &request).await?;
         let ticket = request.into_inner();
         let gateway = &self.gateway;
-        let stream = serve(span, &principal.0, async {
-            match traced(decode::command(&ticket.ticket)?) {
-                Command::TicketStatementQuery(t) => gateway.do_get_statement(t, &principal).await,
-                other if metadata::metadata_schema(&other).is_some() => {
-                    let batch = gateway.metadata(&other, &principal).await?;
-                    Ok(batches_stream(batch.schema(), vec![batch]))
+        let stream = self
+            .serve(span, &principal.0, async {
+                match traced(decode::command(&ticket.ticket)?) {
+                    Command::TicketStatementQuery(t) => {
+                        gateway.do_get_statement(t, &principal).await
+                    }
+                    other if metadata::metadata_schema(&other).is_some() => {
+                        let batch = gateway.metadata(&other, &principal).await?;
+                        Ok(batches_stream(batch.schema(), vec![batch]))
+                    }
+                    other => Err(unimplemented("DoGet", &other)),
                 }
-                other => Err(unimplemented("DoGet", &other)),
-            }
-        })
-        .await?;
+            })
+            .await?;
         Ok(Response::new(stream))
     }
 
@@ -330,12 +352,13 @@ impl FlightService for FlightSqlService {
     ) -> Result<Response<Self::DoPutStream>, Status> {
         let (span, principal, target) = self.begin("DoPut", &request).await?;
         let input = request.into_inner();
-        let app_metadata = serve(
-            span,
-            &principal.0,
-            self.gateway.do_put(input, &principal, &target),
-        )
-        .await?;
+        let app_metadata = self
+            .serve(
+                span,
+                &principal.0,
+                self.gateway.do_put(input, &principal, &target),
+            )
+            .await?;
         let result = PutResult {
             app_metadata: app_metadata.into(),
         };
@@ -364,7 +387,9 @@ impl FlightService for FlightSqlService {
             target,
             session,
         };
-        let outcome = serve(span, &name, self.gateway.do_action(action, caller)).await?;
+        let outcome = self
+            .serve(span, &name, self.gateway.do_action(action, caller))
+            .await?;
         let results: Vec<Result<arrow_flight::Result, Status>> = outcome
             .bodies
             .into_iter()

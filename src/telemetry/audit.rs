@@ -29,6 +29,8 @@ pub enum AuditSql {
 #[derive(Debug, Clone)]
 pub(crate) struct Submitted {
     principal: String,
+    /// The identity the identity map chose, when not the gateway's own.
+    identity: Option<String>,
     sql: String,
     sql_sha256: String,
     started: Instant,
@@ -44,6 +46,7 @@ impl Submitted {
         };
         Self {
             principal: principal.to_owned(),
+            identity: crate::dataapi::identity::current().map(|i| i.to_string()),
             sql,
             sql_sha256,
             started: Instant::now(),
@@ -61,6 +64,7 @@ impl Submitted {
         bytes: i64,
         error: Option<&str>,
     ) {
+        let identity = self.identity.as_deref().unwrap_or(identity);
         tracing::info!(
             target: TARGET,
             principal = %self.principal,

@@ -10,6 +10,7 @@ mod config_file;
 mod drain;
 mod fairness;
 mod flight;
+mod identity;
 mod keepalive;
 mod limits;
 mod oidc;

@@ -99,6 +99,14 @@ pub async fn ensure_database(postgres_url: &str, database: &str) -> anyhow::Resu
             .batch_execute(&format!("create database {quoted}"))
             .await?;
     }
+    // Redshift's usual admin user, which the local stack and tests run as.
+    client
+        .batch_execute(
+            "do $$ begin create role awsuser superuser; \
+             exception when duplicate_object then null; end $$",
+        )
+        .await
+        .context("creating the awsuser role")?;
     let mut config: tokio_postgres::Config = postgres_url.parse()?;
     config.dbname(database);
     let (client, connection) = config.connect(tokio_postgres::NoTls).await?;

@@ -126,6 +126,15 @@ impl State {
             p.status = Status::Started;
             p.pid = conn.pid;
         });
+        // The statement's privileges are those of its identity's role.
+        if let Err(e) = conn
+            .client
+            .batch_execute(&role_statement(&statement.target.identity))
+            .await
+        {
+            self.fail_all(statement, &e);
+            return Err(());
+        }
         let transaction =
             statement.is_batch && statement.execution_mode == ExecutionMode::Transaction;
         if transaction && let Err(e) = conn.client.batch_execute("BEGIN").await {
@@ -333,4 +342,48 @@ fn elapsed_ns(started: Option<Instant>) -> i64 {
     started.map_or(0, |s| {
         i64::try_from(s.elapsed().as_nanos()).unwrap_or(i64::MAX)
     })
+}
+
+/// The role a statement runs as, as Redshift would run it as the database
+/// user of its identity: `DbUser`, or the user a `SecretArn` names (here the
+/// secret's name, without the 6-character suffix Secrets Manager appends);
+/// the caller's IAM identity runs as the superuser the emulator connects as.
+pub(crate) fn role_statement(identity: &crate::model::Identity) -> String {
+    let role = identity
+        .db_user
+        .clone()
+        .or_else(|| identity.secret_arn.as_deref().map(secret_user));
+    match role {
+        Some(role) => format!("set role {}", redshift_sqltext::quote_identifier(&role)),
+        None => "reset role".to_owned(),
+    }
+}
+
+/// The user of a secret: its name (`arn:…:secret:NAME-AbCdEf` → `NAME`).
+fn secret_user(arn: &str) -> String {
+    let name = arn.rsplit_once(":secret:").map_or(arn, |(_, n)| n);
+    match name.rsplit_once('-') {
+        Some((base, suffix))
+            if suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            base.to_owned()
+        }
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod role_tests {
+    use super::*;
+
+    #[test]
+    fn each_identity_runs_as_its_role() {
+        let mut identity = crate::model::Identity::default();
+        assert_eq!(role_statement(&identity), "reset role");
+        identity.secret_arn =
+            Some("arn:aws:secretsmanager:us-east-1:1:secret:analyst-AbC123".into());
+        assert_eq!(role_statement(&identity), "set role \"analyst\"");
+        identity.db_user = Some("alice".into());
+        assert_eq!(role_statement(&identity), "set role \"alice\"");
+    }
 }
