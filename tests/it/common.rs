@@ -102,15 +102,8 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
         ..AuthConfig::default()
     };
     if !options.users.is_empty() {
-        let mut lines = String::new();
-        for (user, password) in &options.users {
-            let hash = redshift_flight_sql::auth::hash_password(password).expect("hash");
-            lines.push_str(&format!("{user}:{hash}\n"));
-        }
-        let path = std::env::temp_dir().join(format!("{}.users", unique("rsfs")));
-        std::fs::write(&path, lines).expect("users file");
         auth.modes = vec![redshift_flight_sql::auth::AuthMode::Basic];
-        auth.users_file = Some(path);
+        auth.users_file = Some(users_file(&options.users));
     }
     if let Some(given) = options.auth {
         auth = given;
@@ -163,6 +156,18 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
     }
 }
 
+/// A users file of these `(user, password)` pairs.
+pub(crate) fn users_file(users: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut lines = String::new();
+    for (user, password) in users {
+        let hash = redshift_flight_sql::auth::hash_password(password).expect("hash");
+        lines.push_str(&format!("{user}:{hash}\n"));
+    }
+    let path = std::env::temp_dir().join(format!("{}.users", unique("rsfs")));
+    std::fs::write(&path, lines).expect("users file");
+    path
+}
+
 /// Starts a stack without auth.
 pub(crate) async fn stack() -> Stack {
     stack_with(StackOptions::default()).await
@@ -205,6 +210,23 @@ impl Stack {
         raw.add_header("authorization", &format!("Bearer {token}"))
             .expect("header");
         raw
+    }
+
+    /// The statements the gateway ran for `principal`, as the emulator lists
+    /// them (the gateway names each statement after its principal).
+    pub(crate) async fn statements_of(
+        &self,
+        principal: &str,
+    ) -> Vec<aws_sdk_redshiftdata::types::StatementData> {
+        self.emulator
+            .client
+            .list_statements()
+            .statement_name(format!("rsfs:{principal}:"))
+            .send()
+            .await
+            .expect("ListStatements")
+            .statements()
+            .to_vec()
     }
 
     /// Data API calls per operation so far, from the emulator's counters.

@@ -10,7 +10,7 @@ use redshift_flight_sql::auth::AuthMode;
 use redshift_flight_sql::config::AuthConfig;
 use tonic::Code;
 
-use super::common::{Stack, StackOptions, fetch, stack_with, status_of, unique};
+use super::common::{Stack, StackOptions, fetch, stack_with, status_of, unique, users_file};
 
 /// Runs `sqls` in one transaction through the Data API as the superuser
 /// (no DbUser), waiting for the end.
@@ -46,17 +46,6 @@ async fn as_superuser(stack: &Stack, sqls: &[String]) {
     }
 }
 
-fn password_file(users: &[(&str, &str)]) -> std::path::PathBuf {
-    let mut lines = String::new();
-    for (user, password) in users {
-        let hash = redshift_flight_sql::auth::hash_password(password).expect("hash");
-        lines.push_str(&format!("{user}:{hash}\n"));
-    }
-    let path = std::env::temp_dir().join(format!("{}.users", unique("rsfs")));
-    std::fs::write(&path, lines).expect("users");
-    path
-}
-
 #[tokio::test]
 async fn each_principal_runs_as_its_own_database_user() {
     let (alice_db, bob_db, table) = (unique("alice"), unique("bob"), unique("t_alice"));
@@ -74,7 +63,7 @@ async fn each_principal_runs_as_its_own_database_user() {
     let stack = stack_with(StackOptions {
         auth: Some(AuthConfig {
             modes: vec![AuthMode::Basic],
-            users_file: Some(password_file(&[
+            users_file: Some(users_file(&[
                 ("alice", "a"),
                 ("bob", "b"),
                 ("mallory", "m"),
@@ -115,15 +104,7 @@ async fn each_principal_runs_as_its_own_database_user() {
         .value(0);
     assert_eq!(n, 7);
     // Her statement ran as her database user.
-    let listed = stack
-        .emulator
-        .client
-        .list_statements()
-        .statement_name("rsfs:alice:")
-        .send()
-        .await
-        .expect("ListStatements");
-    let id = listed.statements()[0].id().to_owned();
+    let id = stack.statements_of("alice").await[0].id().to_owned();
     let described = stack
         .emulator
         .client

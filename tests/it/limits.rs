@@ -70,16 +70,9 @@ async fn a_principal_at_its_limit_is_refused_and_others_are_not() {
     // A statement that ends without the gateway seeing it (here cancelled
     // behind its back, as a client that stopped polling leaves one): the
     // gateway describes her statements when she is at her limit.
-    let running = stack
-        .emulator
-        .client
-        .list_statements()
-        .statement_name("rsfs:alice:")
-        .send()
+    let behind = stack
+        .statements_of("alice")
         .await
-        .expect("ListStatements");
-    let behind = running
-        .statements()
         .iter()
         .find(|st| st.query_string().is_some_and(|q| q.contains(&second_tag)))
         .expect("alice's second statement")

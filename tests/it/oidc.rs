@@ -126,16 +126,8 @@ async fn oidc_tokens_are_validated_however_they_are_sent() {
 
     // 1. Bearer on every call (JDBC `token=`, ADBC's authorization header).
     query_with_bearer(&stack, &good).await.expect("bearer");
-    let listed = stack
-        .emulator
-        .client
-        .list_statements()
-        .statement_name("rsfs:alice@example.com:")
-        .send()
-        .await
-        .expect("ListStatements");
     assert!(
-        !listed.statements().is_empty(),
+        !stack.statements_of("alice@example.com").await.is_empty(),
         "the principal is the sub claim"
     );
     // 2. The token as the password of an empty user, or of the user `token` (Tableau).

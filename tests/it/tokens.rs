@@ -46,16 +46,8 @@ async fn api_tokens_and_passwords_work_side_by_side() {
         .execute("select 1 as n".to_owned(), None)
         .await
         .expect("alice queries");
-    let listed = stack
-        .emulator
-        .client
-        .list_statements()
-        .statement_name("rsfs:ci-bot:")
-        .send()
-        .await
-        .expect("ListStatements");
     assert!(
-        !listed.statements().is_empty(),
+        !stack.statements_of("ci-bot").await.is_empty(),
         "the token's principal ran it"
     );
 
