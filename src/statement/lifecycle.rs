@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::drain::InFlight;
 use super::{Statements, parent_id, set_search_path};
 use crate::dataapi::{
-    BatchExecuteRequest, DataApi, DataApiErrorKind, ExecuteRequest, StatementDescription,
-    StatementStatus, wait_for_statement,
+    BatchExecuteRequest, DataApi, DataApiError, DataApiErrorKind, ExecuteRequest,
+    StatementDescription, StatementStatus, wait_for_statement,
 };
 use crate::error::{GatewayError, Result};
 use crate::telemetry::audit::Submitted;
@@ -81,38 +81,48 @@ impl Statements {
         search_path: Option<&str>,
     ) -> Result<String> {
         check_size(&request.sql)?;
+        let submitted = Submitted::new(&InFlight::principal(), &request.sql, self.audit_sql);
+        let Some(schema) = search_path.filter(|s| !s.is_empty()) else {
+            return self
+                .launch(submitted, self.api.execute_statement(request))
+                .await;
+        };
+        let transaction = request.session_id.is_none();
+        let batch = BatchExecuteRequest {
+            sqls: vec![set_search_path(schema), request.sql],
+            database: request.database,
+            parameters: request.parameters,
+            session_id: request.session_id,
+            transaction,
+            statement_name: request.statement_name,
+            result_format: request.result_format,
+            client_token: request.client_token,
+        };
+        let id = self
+            .launch(submitted, self.api.batch_execute_statement(batch))
+            .await?;
+        Ok(format!("{id}:2"))
+    }
+
+    /// Starts a statement by `call` (ExecuteStatement or
+    /// BatchExecuteStatement, not yet polled): refused during the drain and
+    /// beyond its principal's limit; then running for the drain and the
+    /// limit, or, refused by the Data API, in the audit log.
+    async fn launch(
+        &self,
+        submitted: Submitted,
+        call: impl Future<Output = std::result::Result<String, DataApiError>>,
+    ) -> Result<String> {
         self.refuse_while_draining()?;
         let _admission = self
             .in_flight
             .admit(&*self.api, self.max_statements_per_principal)
             .await?;
-        let submitted = Submitted::new(&InFlight::principal(), &request.sql, self.audit_sql);
-        let Some(schema) = search_path.filter(|s| !s.is_empty()) else {
-            let id = self
-                .api
-                .execute_statement(request)
-                .await
-                .inspect_err(|e| self.in_flight.refused(&submitted, &e.to_string()))?;
-            self.in_flight.started(&id, submitted);
-            return Ok(id);
-        };
-        let transaction = request.session_id.is_none();
-        let id = self
-            .api
-            .batch_execute_statement(BatchExecuteRequest {
-                sqls: vec![set_search_path(schema), request.sql],
-                database: request.database,
-                parameters: request.parameters,
-                session_id: request.session_id,
-                transaction,
-                statement_name: request.statement_name,
-                result_format: request.result_format,
-                client_token: request.client_token,
-            })
+        let id = call
             .await
             .inspect_err(|e| self.in_flight.refused(&submitted, &e.to_string()))?;
         self.in_flight.started(&id, submitted);
-        Ok(format!("{id}:2"))
+        Ok(id)
     }
 
     /// UNAVAILABLE once the drain has begun: the client retries elsewhere.
@@ -155,23 +165,14 @@ impl Statements {
         for sql in &request.sqls {
             check_size(sql)?;
         }
-        self.refuse_while_draining()?;
-        let admission = self
-            .in_flight
-            .admit(&*self.api, self.max_statements_per_principal)
-            .await?;
         let submitted = Submitted::new(
             &InFlight::principal(),
             &request.sqls.join(";\n"),
             self.audit_sql,
         );
         let id = self
-            .api
-            .batch_execute_statement(request)
-            .await
-            .inspect_err(|e| self.in_flight.refused(&submitted, &e.to_string()))?;
-        self.in_flight.started(&id, submitted);
-        drop(admission);
+            .launch(submitted, self.api.batch_execute_statement(request))
+            .await?;
         let description = self.wait_finished(&id).await?;
         Ok(Ran { id, description })
     }
