@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use sha2::Digest as _;
-
 use super::Principal;
 
 /// One token's principal and groups.
@@ -24,13 +22,7 @@ pub struct StaticTokens(HashMap<String, TokenOwner>);
 
 /// The hex SHA-256 of a token, as the tokens file holds it.
 pub fn token_hash(token: &str) -> String {
-    sha2::Sha256::digest(token.as_bytes())
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            use std::fmt::Write as _;
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    crate::telemetry::audit::sha256_hex(token.as_bytes())
 }
 
 impl StaticTokens {

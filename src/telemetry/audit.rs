@@ -39,7 +39,7 @@ pub(crate) struct Submitted {
 impl Submitted {
     /// A statement of `principal` with `sql`, submitted now.
     pub(crate) fn new(principal: &str, sql: &str, shown: AuditSql) -> Self {
-        let sql_sha256 = hex(&sha2::Sha256::digest(sql.as_bytes()));
+        let sql_sha256 = sha256_hex(sql.as_bytes());
         let sql = match shown {
             AuditSql::Hash => String::new(),
             AuditSql::Text => sql.chars().take(MAX_SQL).collect(),
@@ -87,12 +87,16 @@ impl Submitted {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// The SHA-256 of `bytes` in lowercase hex (SQL in the audit log, API
+/// tokens in the tokens file).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
