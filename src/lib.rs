@@ -139,17 +139,18 @@ pub fn service(
             sql: config.service.auth.audit_sql,
         },
     );
+    let identities = match &config.service.auth.identity_map {
+        Some(path) => auth::identity_map::IdentityMap::read(path)?,
+        None => auth::identity_map::IdentityMap::default(),
+    };
     let gateway = Gateway::new(
         statements,
         signer,
         authenticator,
+        identities,
         &config.service.query,
         &config.service.limits,
     );
-    let mut gateway = gateway;
-    if let Some(path) = &config.service.auth.identity_map {
-        gateway.identities = Arc::new(auth::identity_map::IdentityMap::read(path)?);
-    }
     Ok(FlightSqlService::new(
         gateway,
         config.service.tls.tls_principal_from_cert,

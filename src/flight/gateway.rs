@@ -44,11 +44,13 @@ pub(crate) struct Gateway {
 }
 
 impl Gateway {
-    /// A gateway running its statements through `statements`.
+    /// A gateway running its statements through `statements`, each
+    /// principal's as `identities` says.
     pub(crate) fn new(
         statements: Statements,
         signer: TicketSigner,
         auth: Authenticator,
+        identities: crate::auth::identity_map::IdentityMap,
         query: &QueryConfig,
         limits: &LimitsConfig,
     ) -> Self {
@@ -78,7 +80,7 @@ impl Gateway {
             statements_per_request: limits.statements_per_request,
             reuse,
             read_only: query.read_only,
-            identities: Arc::default(),
+            identities: Arc::new(identities),
         }
     }
 
