@@ -158,7 +158,10 @@ impl InFlight {
     /// Counts one more statement of `principal` if it has fewer than `limit`
     /// running or being submitted.
     fn try_admit(&self, principal: &str, limit: usize) -> bool {
-        let running = self.running_of(principal).len();
+        let running = lock(&self.running)
+            .values()
+            .filter(|r| r.principal.as_deref() == Some(principal))
+            .count();
         let mut admitted = lock(&self.admitted);
         let pending = admitted.entry(principal.to_owned()).or_default();
         if running + *pending < limit {

@@ -86,12 +86,14 @@ pub fn is_read_only(sql: &str) -> bool {
 /// Whether a statement is a step of two-phase commit (`PREPARE TRANSACTION`,
 /// `COMMIT PREPARED`, `ROLLBACK PREPARED`), which Redshift does not have.
 pub fn is_two_phase_commit(sql: &str) -> bool {
-    let words = keywords(sql);
+    // Only the first two words matter: no scan of the whole text.
+    let mut words = strip_leading_comments(sql)
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase);
+    let (first, second) = (words.next(), words.next());
     matches!(
-        (
-            words.first().map(String::as_str),
-            words.get(1).map(String::as_str)
-        ),
+        (first.as_deref(), second.as_deref()),
         (Some("prepare"), Some("transaction")) | (Some("commit" | "rollback"), Some("prepared"))
     )
 }
