@@ -58,7 +58,11 @@ struct Keys {
 pub struct Oidc {
     settings: OidcSettings,
     client: HttpClient,
-    keys: tokio::sync::Mutex<Keys>,
+    /// Read by every validation; written only after a fetch.
+    keys: tokio::sync::RwLock<Keys>,
+    /// Held by the one fetch in progress (the keys stay readable meanwhile,
+    /// so a slow issuer delays only tokens whose key is unknown).
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Oidc {
@@ -153,23 +157,26 @@ impl Oidc {
         Ok(Self {
             settings,
             client: http_client()?,
-            keys: tokio::sync::Mutex::default(),
+            keys: tokio::sync::RwLock::default(),
+            fetching: tokio::sync::Mutex::default(),
         })
     }
 
     /// Fetches the keys (discovering the JWKS URL first if needed), unless
-    /// they were fetched less than [`MIN_REFRESH`] ago.
-    async fn refresh(&self, keys: &mut Keys) -> anyhow::Result<()> {
-        if keys.fetched.is_some_and(|t| t.elapsed() < MIN_REFRESH) {
-            return Ok(());
-        }
-        keys.fetched = Some(Instant::now());
-        let url = match (
-            &keys.jwks_url,
-            &self.settings.jwks_url,
-            &self.settings.issuer,
-        ) {
-            (Some(url), _, _) | (None, Some(url), _) => url.clone(),
+    /// they were fetched less than [`MIN_REFRESH`] ago; the caller holds
+    /// `fetching`.
+    async fn refresh(&self) -> anyhow::Result<()> {
+        let known_url = {
+            let mut keys = self.keys.write().await;
+            if keys.fetched.is_some_and(|t| t.elapsed() < MIN_REFRESH) {
+                return Ok(());
+            }
+            keys.fetched = Some(Instant::now());
+            keys.jwks_url.clone()
+        };
+        let url = match (known_url, &self.settings.jwks_url, &self.settings.issuer) {
+            (Some(url), _, _) => url,
+            (None, Some(url), _) => url.clone(),
             (None, None, Some(issuer)) => {
                 let discovery = format!(
                     "{}/.well-known/openid-configuration",
@@ -183,6 +190,7 @@ impl Oidc {
         };
         let set: JwkSet = get_json(&self.client, &url).await?;
         tracing::info!(keys = set.keys.len(), %url, "OIDC keys fetched");
+        let mut keys = self.keys.write().await;
         keys.jwks_url = Some(url);
         keys.set = Some(set);
         Ok(())
@@ -200,17 +208,21 @@ impl Oidc {
 
     /// The key for `kid`, fetching the keys again when it is unknown.
     async fn key(&self, kid: Option<&str>) -> Result<Jwk, AuthError> {
-        let mut keys = self.keys.lock().await;
-        if let Some(jwk) = Self::find(&keys, kid) {
+        if let Some(jwk) = Self::find(&*self.keys.read().await, kid) {
             return Ok(jwk);
         }
-        if let Err(e) = self.refresh(&mut keys).await {
+        let _fetching = self.fetching.lock().await;
+        // Another validation may have fetched them while this one waited.
+        if let Some(jwk) = Self::find(&*self.keys.read().await, kid) {
+            return Ok(jwk);
+        }
+        if let Err(e) = self.refresh().await {
             tracing::warn!(error = format!("{e:#}"), "OIDC keys could not be fetched");
             return Err(AuthError::BadJwt(
                 "the issuer's keys could not be fetched".to_owned(),
             ));
         }
-        Self::find(&keys, kid).ok_or_else(|| {
+        Self::find(&*self.keys.read().await, kid).ok_or_else(|| {
             AuthError::BadJwt(format!(
                 "the token's key id {} is not among the issuer's keys",
                 kid.unwrap_or("(none)")
