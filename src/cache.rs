@@ -13,13 +13,14 @@ use crate::config::CacheConfig;
 use crate::convert::PageConverter;
 use crate::telemetry::metrics as metrics_names;
 
-/// Who may read a cached result: the statement and the principal that ran it.
+/// Who may read a cached result: the statement and the owner (principal and
+/// Data API identity) that ran it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey {
     /// Data API statement Id.
     pub statement_id: String,
-    /// Principal name.
-    pub principal: String,
+    /// The owner, as [`crate::dataapi::identity::owner`] gives it.
+    pub owner: String,
 }
 
 /// A cached result: its first batches and where the Data API pages continue.

@@ -149,7 +149,7 @@ mod tests {
     fn handle() -> StatementHandle {
         StatementHandle {
             statement_id: "d9b6c0c9-0747-4bf4-b142-e8883122f766".into(),
-            principal: "alice".into(),
+            owner: "alice|gateway".into(),
             result_format: proto::ResultFormat::Json as i32,
             expires_at: 1,
             submitted_at_millis: 2,
@@ -175,10 +175,10 @@ mod tests {
             other.open::<StatementHandle>(PayloadKind::Ticket, &sealed),
             Err(TicketError::BadSignature)
         );
-        // Change the principal inside the payload: the signature no longer verifies.
+        // Change the owner inside the payload: the signature no longer verifies.
         let mut envelope = proto::SignedEnvelope::decode(sealed.as_ref()).expect("decode");
         let mut forged = handle();
-        forged.principal = "mallory".into();
+        forged.owner = "mallory|gateway".into();
         envelope.payload = forged.encode_to_vec();
         assert_eq!(
             signer.open::<StatementHandle>(PayloadKind::Ticket, &envelope.encode_to_vec()),

@@ -41,6 +41,40 @@ pub fn current() -> Option<DbIdentity> {
     CURRENT.try_with(Clone::clone).ok().flatten()
 }
 
+/// Runs `body` (synchronous) with the current identity set to `identity`.
+pub fn with_identity<R>(identity: Option<DbIdentity>, body: impl FnOnce() -> R) -> R {
+    CURRENT.sync_scope(identity, body)
+}
+
+/// What tickets, prepared handles, transactions, session options, cached
+/// results and reused statements are bound to: `principal` *and* the Data
+/// API identity of the RPC being served, so that a principal mapped to
+/// another identity (its groups or claims changed) cannot read what the old
+/// one ran: `principal|gateway`, `principal|db_user=…`. `:`, `|` and `%` of
+/// the parts are escaped, so no two owners are prefixes of each other in a
+/// StatementName.
+pub fn owner(principal: &str) -> String {
+    let identity = match current() {
+        None => "gateway".to_owned(),
+        Some(DbIdentity::DbUser(user)) => format!("db_user={}", escape(&user)),
+        Some(DbIdentity::SecretArn(arn)) => format!("secret_arn={}", escape(&arn)),
+    };
+    format!("{}|{identity}", escape(principal))
+}
+
+fn escape(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for c in part.chars() {
+        match c {
+            ':' => out.push_str("%3A"),
+            '|' => out.push_str("%7C"),
+            '%' => out.push_str("%25"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `target` with the current identity in place of its DbUser or SecretArn.
 pub(crate) fn effective(target: &DataApiTarget) -> DataApiTarget {
     let mut target = target.clone();
@@ -56,4 +90,24 @@ pub(crate) fn effective(target: &DataApiTarget) -> DataApiTarget {
         None => {}
     }
     target
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_owner_is_the_principal_and_the_identity_it_runs_as() {
+        assert_eq!(owner("alice@example.com"), "alice@example.com|gateway");
+        let as_db = with_identity(Some(DbIdentity::DbUser("a_db".into())), || owner("alice"));
+        assert_eq!(as_db, "alice|db_user=a_db");
+        let arn = with_identity(
+            Some(DbIdentity::SecretArn("arn:aws:secretsmanager:x".into())),
+            || owner("a:b|c%"),
+        );
+        assert_eq!(
+            arn,
+            "a%3Ab%7Cc%25|secret_arn=arn%3Aaws%3Asecretsmanager%3Ax"
+        );
+    }
 }

@@ -181,7 +181,7 @@ impl Gateway {
             )),
             CLOSE_SESSION => {
                 let cleared = SessionOptions {
-                    principal: principal.0.clone(),
+                    owner: principal.owner(),
                     ..Default::default()
                 };
                 Ok(ActionOutcome {

@@ -45,7 +45,7 @@ impl Gateway {
             if s.status == StatementStatus::Finished {
                 let handle = StatementHandle {
                     statement_id: s.id,
-                    principal: principal.0.clone(),
+                    owner: principal.owner(),
                     result_format: handle_format(s.result_format),
                     expires_at: s.created_at
                         + i64::try_from(RESULT_RETENTION.as_secs()).unwrap_or(0),

@@ -125,7 +125,7 @@ impl Gateway {
         principal: &Principal,
     ) -> Result<RecordBatch> {
         let key = (
-            principal.0.clone(),
+            principal.owner(),
             prost::Message::encode_to_vec(&command.clone().into_any()),
         );
         if let Some(hit) = self.metadata_cache.get(&key).await {

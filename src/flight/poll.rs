@@ -47,7 +47,7 @@ impl Gateway {
         let handle = self
             .signer
             .open::<StatementHandle>(PayloadKind::Poll, envelope)?;
-        if handle.principal != principal.0 {
+        if handle.owner != principal.owner() {
             return Err(GatewayError::ForeignTicket);
         }
         tracing::Span::current().record("statement_id", handle.statement_id.as_str());
@@ -112,7 +112,7 @@ impl Gateway {
     /// FlightInfo's ticket or retry descriptor. Returns false when it had ended.
     pub(crate) async fn cancel(&self, info: &FlightInfo, principal: &Principal) -> Result<bool> {
         let handle = self.handle_of(info)?;
-        if handle.principal != principal.0 {
+        if handle.owner != principal.owner() {
             return Err(GatewayError::ForeignTicket);
         }
         tracing::Span::current().record("statement_id", handle.statement_id.as_str());

@@ -46,7 +46,7 @@ impl Gateway {
 
     fn open_prepared(&self, handle: &[u8], principal: &Principal) -> Result<PreparedStatement> {
         let prepared: PreparedStatement = self.signer.open(PayloadKind::Prepared, handle)?;
-        if prepared.principal != principal.0 {
+        if prepared.owner != principal.owner() {
             return Err(GatewayError::ForeignTicket);
         }
         Ok(prepared)
@@ -86,7 +86,7 @@ impl Gateway {
         };
         let handle = PreparedStatement {
             sql: request.query,
-            principal: principal.0.clone(),
+            owner: principal.owner(),
             session_id: target.session_id.unwrap_or_default(),
             database: target.database.unwrap_or_default(),
             is_query,
@@ -116,7 +116,7 @@ impl Gateway {
                 target.database.clone().unwrap_or_default(),
                 target.search_path.clone().unwrap_or_default()
             ),
-            principal.0.clone(),
+            principal.owner(),
         );
         if let Some(schema) = self.schema_cache.get(&key).await {
             return Ok(schema);

@@ -41,7 +41,7 @@ pub(crate) fn timestamp(unix_seconds: i64) -> prost_types::Timestamp {
 
 /// The StatementName that marks a principal's statements, for ListFlights.
 pub(crate) fn statement_name(principal: &Principal) -> String {
-    format!("rsfs:{}:", principal.0)
+    format!("rsfs:{}:", principal.owner())
 }
 
 /// The endpoint of a handle's result: its signed ticket, no location (the
@@ -79,7 +79,7 @@ impl Gateway {
         tracing::Span::current().record("statement_id", id.as_str());
         Ok(StatementHandle {
             statement_id: id,
-            principal: principal.0.clone(),
+            owner: principal.owner(),
             result_format: handle_format(format),
             expires_at: i64::try_from((submitted + RESULT_RETENTION).as_secs()).unwrap_or(i64::MAX),
             submitted_at_millis: i64::try_from(submitted.as_millis()).unwrap_or(0),
@@ -110,7 +110,7 @@ impl Gateway {
             // Statements of a transaction see its uncommitted state: never shared.
             (Some(reuse), None) => {
                 let key = ReuseKey {
-                    principal: principal.0.clone(),
+                    owner: principal.owner(),
                     database: execution.database.clone().unwrap_or_default(),
                     search_path: execution.search_path.clone().unwrap_or_default(),
                     sql: execution.sql.clone(),
@@ -229,7 +229,7 @@ impl Gateway {
         let handle = self
             .signer
             .open::<StatementHandle>(PayloadKind::Ticket, &ticket.statement_handle)?;
-        if handle.principal != principal.0 {
+        if handle.owner != principal.owner() {
             return Err(GatewayError::ForeignTicket);
         }
         tracing::Span::current().record("statement_id", handle.statement_id.as_str());

@@ -77,9 +77,9 @@ impl Gateway {
                     .open::<SessionOptions>(PayloadKind::Session, &bytes)
                     .ok()
             })
-            .filter(|o| o.principal == principal.0)
+            .filter(|o| o.owner == principal.owner())
             .unwrap_or_else(|| SessionOptions {
-                principal: principal.0.clone(),
+                owner: principal.owner(),
                 ..SessionOptions::default()
             })
     }

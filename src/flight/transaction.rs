@@ -70,7 +70,7 @@ impl Gateway {
 
     fn open_transaction(&self, id: &[u8], principal: &Principal) -> Result<Transaction> {
         let transaction: Transaction = self.signer.open(PayloadKind::Transaction, id)?;
-        if transaction.principal != principal.0 {
+        if transaction.owner != principal.owner() {
             return Err(GatewayError::ForeignTicket);
         }
         Ok(transaction)
@@ -88,7 +88,7 @@ impl Gateway {
             .await?;
         let transaction = Transaction {
             session_id,
-            principal: principal.0.clone(),
+            owner: principal.owner(),
             database: catalog.unwrap_or(self.default_database()).to_owned(),
         };
         Ok(ActionBeginTransactionResult {

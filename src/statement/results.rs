@@ -36,7 +36,7 @@ pub(crate) fn handle_format(format: ResultFormat) -> i32 {
 pub(crate) fn cache_key(handle: &StatementHandle) -> CacheKey {
     CacheKey {
         statement_id: handle.statement_id.clone(),
-        principal: handle.principal.clone(),
+        owner: handle.owner.clone(),
     }
 }
 

@@ -7,8 +7,8 @@ use crate::ticket::StatementHandle;
 /// What makes two executions the same statement.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ReuseKey {
-    /// Who ran it.
-    pub(crate) principal: String,
+    /// Who ran it, as which identity.
+    pub(crate) owner: String,
     /// Its database (empty: the default).
     pub(crate) database: String,
     /// Its search path (empty: none).

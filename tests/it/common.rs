@@ -221,12 +221,67 @@ impl Stack {
         self.emulator
             .client
             .list_statements()
-            .statement_name(format!("rsfs:{principal}:"))
+            .statement_name(format!("rsfs:{principal}|"))
             .send()
             .await
             .expect("ListStatements")
             .statements()
             .to_vec()
+    }
+
+    /// Runs `sqls` in one transaction through the Data API as the
+    /// superuser (no DbUser), waiting for the end: roles, tables and grants
+    /// a test needs.
+    pub(crate) async fn as_superuser(&self, sqls: &[String]) {
+        use aws_sdk_redshiftdata::types::StatusString;
+        let client = &self.emulator.client;
+        let id = client
+            .batch_execute_statement()
+            .cluster_identifier("test-cluster")
+            .database("dev")
+            .set_sqls(Some(sqls.to_vec()))
+            .send()
+            .await
+            .expect("batch")
+            .id()
+            .expect("an Id")
+            .to_owned();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let d = client
+                .describe_statement()
+                .id(&id)
+                .wait_time_seconds(5)
+                .send()
+                .await
+                .expect("describe");
+            match d.status() {
+                Some(StatusString::Finished) => return,
+                Some(StatusString::Failed | StatusString::Aborted) => {
+                    panic!("setup failed: {:?}", d.error())
+                }
+                _ => assert!(std::time::Instant::now() < deadline, "setup never ended"),
+            }
+        }
+    }
+
+    /// The DbUser the emulator recorded for the newest statement of `principal`.
+    pub(crate) async fn db_user_of_last(&self, principal: &str) -> Option<String> {
+        let statements = self.statements_of(principal).await;
+        let newest = statements
+            .iter()
+            .max_by_key(|s| s.created_at().map(|d| (d.secs(), d.subsec_nanos())))
+            .expect("a statement");
+        let id = newest.id().to_owned();
+        self.emulator
+            .client
+            .describe_statement()
+            .id(id)
+            .send()
+            .await
+            .expect("describe")
+            .db_user()
+            .map(str::to_owned)
     }
 
     /// Data API calls per operation so far, from the emulator's counters.
