@@ -73,6 +73,7 @@ fn authenticator(auth: &config::AuthConfig, signer: TicketSigner) -> anyhow::Res
             algorithms,
             clock_skew: auth.oidc_clock_skew.get(),
             principal_claim: auth.oidc_principal_claim.clone(),
+            groups_claim: auth.oidc_groups_claim.clone(),
         })?;
         authenticator = authenticator.with_oidc(oidc);
     }

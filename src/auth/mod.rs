@@ -21,17 +21,53 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use tonic::metadata::MetadataMap;
 
+use crate::dataapi::identity::DbIdentity;
 use crate::ticket::TicketSigner;
+use identity_map::Mapped;
 use oidc::Oidc;
 use tokens::StaticTokens;
 
 /// Who is calling: the authenticated user name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Principal(pub String);
+
+impl Principal {
+    /// What this principal's tickets, handles, transactions and cached
+    /// results are bound to, as the Data API identity of the RPC being
+    /// served ([`crate::dataapi::identity::owner`]).
+    pub fn owner(&self) -> String {
+        crate::dataapi::identity::owner(&self.0)
+    }
+}
 
 impl std::fmt::Display for Principal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// An authenticated caller: its principal and what the identity map may
+/// match besides the name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Caller {
+    /// The principal.
+    pub principal: Principal,
+    /// Its groups (the tokens file; the OIDC groups claim).
+    pub groups: Vec<String>,
+    /// The claims of its OIDC token.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// The identity resolved at Handshake, which the gateway's own bearer
+    /// tokens carry (`None`: resolve it from the rest).
+    pub resolved: Option<Mapped>,
+}
+
+impl Caller {
+    /// A caller known only by its name (a password, a client certificate).
+    pub fn named(principal: Principal) -> Self {
+        Self {
+            principal,
+            ..Self::default()
+        }
     }
 }
 
@@ -206,9 +242,20 @@ impl Authenticator {
         self
     }
 
-    /// Issues a bearer token for `principal`.
-    pub fn issue_token(&self, principal: &Principal) -> String {
-        let payload = format!("v1:{}:{}", now() + self.token_ttl.as_secs(), principal.0);
+    /// Issues a bearer token for `principal`, carrying the identity its
+    /// statements run as.
+    pub fn issue_token(&self, principal: &Principal, mapped: &Mapped) -> String {
+        let identity = match mapped {
+            Mapped::Gateway => "g".to_owned(),
+            Mapped::Deny => "d".to_owned(),
+            Mapped::As(DbIdentity::DbUser(user)) => format!("u{}", URL_SAFE.encode(user)),
+            Mapped::As(DbIdentity::SecretArn(arn)) => format!("s{}", URL_SAFE.encode(arn)),
+        };
+        let payload = format!(
+            "v2:{}:{identity}:{}",
+            now() + self.token_ttl.as_secs(),
+            principal.0
+        );
         let signature = self.signer.sign(payload.as_bytes());
         format!(
             "{}.{}",
@@ -217,7 +264,7 @@ impl Authenticator {
         )
     }
 
-    fn verify_token(&self, token: &str) -> Result<Principal, AuthError> {
+    fn verify_token(&self, token: &str) -> Result<Caller, AuthError> {
         let (payload, signature) = token.split_once('.').ok_or(AuthError::BadToken)?;
         let payload = URL_SAFE.decode(payload).map_err(|_| AuthError::BadToken)?;
         let signature = URL_SAFE
@@ -227,8 +274,9 @@ impl Authenticator {
             return Err(AuthError::BadToken);
         }
         let text = String::from_utf8(payload).map_err(|_| AuthError::BadToken)?;
-        let mut parts = text.splitn(3, ':');
-        let (Some("v1"), Some(expires), Some(user)) = (parts.next(), parts.next(), parts.next())
+        let mut parts = text.splitn(4, ':');
+        let (Some("v2"), Some(expires), Some(identity), Some(user)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(AuthError::BadToken);
         };
@@ -236,7 +284,24 @@ impl Authenticator {
         if expires < now() {
             return Err(AuthError::BadToken);
         }
-        Ok(Principal(user.to_owned()))
+        let decoded = |b64: &str| {
+            URL_SAFE
+                .decode(b64)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or(AuthError::BadToken)
+        };
+        let mapped = match identity.split_at_checked(1) {
+            Some(("g", "")) => Mapped::Gateway,
+            Some(("d", "")) => Mapped::Deny,
+            Some(("u", user)) => Mapped::As(DbIdentity::DbUser(decoded(user)?)),
+            Some(("s", arn)) => Mapped::As(DbIdentity::SecretArn(decoded(arn)?)),
+            _ => return Err(AuthError::BadToken),
+        };
+        Ok(Caller {
+            resolved: Some(mapped),
+            ..Caller::named(Principal(user.to_owned()))
+        })
     }
 
     fn verify_password(&self, user: &str, password: &str) -> Result<Principal, AuthError> {
@@ -248,14 +313,17 @@ impl Authenticator {
         Ok(Principal(user.to_owned()))
     }
 
-    /// The principal of a bearer token: the gateway's own, a static API
-    /// token, or an OIDC JWT.
-    async fn bearer(&self, token: &str) -> Result<Principal, AuthError> {
-        if let Ok(principal) = self.verify_token(token) {
-            return Ok(principal);
+    /// The caller of a bearer token: the gateway's own, a static API token,
+    /// or an OIDC JWT.
+    async fn bearer(&self, token: &str) -> Result<Caller, AuthError> {
+        if let Ok(caller) = self.verify_token(token) {
+            return Ok(caller);
         }
         if let Some(owner) = self.tokens.as_ref().and_then(|t| t.owner(token)) {
-            return Ok(owner.principal.clone());
+            return Ok(Caller {
+                groups: owner.groups.clone(),
+                ..Caller::named(owner.principal.clone())
+            });
         }
         match &self.oidc {
             Some(oidc) if Oidc::looks_like_jwt(token) => oidc.validate(token).await,
@@ -263,10 +331,10 @@ impl Authenticator {
         }
     }
 
-    /// The principal of whatever credentials a call carries.
-    async fn principal(&self, metadata: &MetadataMap) -> Result<Principal, AuthError> {
+    /// The caller of whatever credentials a call carries.
+    async fn caller(&self, metadata: &MetadataMap) -> Result<Caller, AuthError> {
         if self.anonymous {
-            return Ok(Principal("anonymous".to_owned()));
+            return Ok(Caller::named(Principal("anonymous".to_owned())));
         }
         match credentials(metadata)? {
             None => Err(AuthError::Missing),
@@ -279,27 +347,17 @@ impl Authenticator {
                 self.bearer(&password).await
             }
             Some(Credentials::Basic(user, password)) if self.basic => {
-                self.verify_password(&user, &password)
+                self.verify_password(&user, &password).map(Caller::named)
             }
             Some(Credentials::Basic(..)) => Err(AuthError::BadCredentials),
         }
     }
 
-    /// Handshake: checks the credentials sent and returns the principal and
-    /// a bearer token of the gateway's own for its later calls.
-    pub async fn handshake(
-        &self,
-        metadata: &MetadataMap,
-    ) -> Result<(Principal, String), AuthError> {
-        let principal = self.principal(metadata).await?;
-        let token = self.issue_token(&principal);
-        Ok((principal, token))
-    }
-
-    /// Any call but Handshake: the principal of its credentials (Basic on
-    /// every call too, for clients that skip Handshake).
-    pub async fn authorize(&self, metadata: &MetadataMap) -> Result<Principal, AuthError> {
-        self.principal(metadata).await
+    /// The caller of whatever credentials a call carries: at Handshake (the
+    /// gateway then issues its own token with [`Self::issue_token`]) and on
+    /// every other call (Basic too, for clients that skip Handshake).
+    pub async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, AuthError> {
+        self.caller(metadata).await
     }
 }
 
@@ -334,13 +392,15 @@ mod tests {
             "Basic {}",
             base64::engine::general_purpose::STANDARD_NO_PAD.encode("alice:s3cret")
         );
-        let (p, token) = a.handshake(&md(&padded)).await.expect("padded");
-        assert_eq!(p.0, "alice");
-        assert!(a.handshake(&md(&unpadded)).await.is_ok());
+        let caller = a.authenticate(&md(&padded)).await.expect("padded");
+        assert_eq!(caller.principal.0, "alice");
+        let token = a.issue_token(&caller.principal, &Mapped::Gateway);
+        assert!(a.authenticate(&md(&unpadded)).await.is_ok());
         assert_eq!(
-            a.authorize(&md(&format!("Bearer {token}")))
+            a.authenticate(&md(&format!("Bearer {token}")))
                 .await
                 .expect("bearer")
+                .principal
                 .0,
             "alice"
         );
@@ -349,9 +409,10 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode(format!(":{token}"))
         );
         assert_eq!(
-            a.authorize(&md(&tableau))
+            a.authenticate(&md(&tableau))
                 .await
                 .expect("token as password")
+                .principal
                 .0,
             "alice"
         );
@@ -360,19 +421,35 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode("alice:nope")
         );
         assert_eq!(
-            a.handshake(&md(&wrong)).await,
+            a.authenticate(&md(&wrong)).await,
             Err(AuthError::BadCredentials)
         );
         assert_eq!(
-            a.authorize(&MetadataMap::new()).await,
+            a.authenticate(&MetadataMap::new()).await,
             Err(AuthError::Missing)
         );
         assert_eq!(
-            a.authorize(&md("Bearer x.y")).await,
+            a.authenticate(&md("Bearer x.y")).await,
             Err(AuthError::BadToken)
+        );
+        // The token carries the identity resolved at Handshake.
+        let as_db = a.issue_token(
+            &Principal("alice".into()),
+            &Mapped::As(DbIdentity::DbUser("alice_db".into())),
+        );
+        assert_eq!(
+            a.authenticate(&md(&format!("Bearer {as_db}")))
+                .await
+                .expect("bearer")
+                .resolved,
+            Some(Mapped::As(DbIdentity::DbUser("alice_db".into())))
         );
         let mut forged = token.clone();
         forged.insert(2, 'A');
-        assert!(a.authorize(&md(&format!("Bearer {forged}"))).await.is_err());
+        assert!(
+            a.authenticate(&md(&format!("Bearer {forged}")))
+                .await
+                .is_err()
+        );
     }
 }

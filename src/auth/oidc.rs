@@ -15,7 +15,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use tonic::codegen::http;
 
-use super::{AuthError, Principal};
+use super::{AuthError, Caller, Principal};
 
 /// How long a JWKS or discovery request may take.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,6 +39,8 @@ pub struct OidcSettings {
     pub clock_skew: Duration,
     /// The claim that names the principal.
     pub principal_claim: String,
+    /// The claim that lists the caller's groups.
+    pub groups_claim: String,
 }
 
 type HttpClient = hyper_util::client::legacy::Client<
@@ -235,8 +237,8 @@ impl Oidc {
         token.split('.').count() == 3
     }
 
-    /// The principal of a valid token.
-    pub async fn validate(&self, token: &str) -> Result<Principal, AuthError> {
+    /// The caller of a valid token: its principal, groups and claims.
+    pub async fn validate(&self, token: &str) -> Result<Caller, AuthError> {
         let header = decode_header(token).map_err(|_| AuthError::BadJwt("not a JWT".to_owned()))?;
         if !self.settings.algorithms.contains(&header.alg) {
             return Err(AuthError::BadJwt(format!(
@@ -261,11 +263,47 @@ impl Oidc {
         let data = decode::<serde_json::Map<String, serde_json::Value>>(token, &key, &validation)
             .map_err(|e| AuthError::BadJwt(reason(&e)))?;
         let claim = &self.settings.principal_claim;
-        data.claims
+        let principal = data
+            .claims
             .get(claim)
             .and_then(serde_json::Value::as_str)
             .filter(|p| !p.is_empty())
             .map(|p| Principal(p.to_owned()))
-            .ok_or_else(|| AuthError::BadJwt(format!("the token has no `{claim}` claim")))
+            .ok_or_else(|| AuthError::BadJwt(format!("the token has no `{claim}` claim")))?;
+        let groups = data
+            .claims
+            .get(&self.settings.groups_claim)
+            .map(claim_values)
+            .unwrap_or_default();
+        Ok(Caller {
+            principal,
+            groups,
+            claims: data.claims,
+            resolved: None,
+        })
+    }
+}
+
+/// The values of a claim as names: an array's strings, or a string split at
+/// spaces and commas (both shapes are common for groups and scopes).
+pub(crate) fn claim_values(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|v| match v {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+            .collect(),
+        serde_json::Value::String(s) => s
+            .split([' ', ','])
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        serde_json::Value::Number(n) => vec![n.to_string()],
+        serde_json::Value::Bool(b) => vec![b.to_string()],
+        _ => Vec::new(),
     }
 }

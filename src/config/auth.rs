@@ -55,6 +55,10 @@ pub struct AuthConfig {
     /// The JWT claim that names the principal (`sub`, `email`, `preferred_username`, …).
     #[arg(long, env = "RSFS_OIDC_PRINCIPAL_CLAIM", default_value = "sub")]
     pub oidc_principal_claim: String,
+    /// The JWT claim that lists the caller's groups, for the identity map
+    /// (an array, or a string of names separated by spaces or commas).
+    #[arg(long, env = "RSFS_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
     /// Key that signs tickets and bearer tokens. Replicas behind one load
     /// balancer need the same key; without one, each process draws a random key.
     #[arg(long, env = "RSFS_SIGNING_KEY", hide_env_values = true)]
@@ -62,8 +66,9 @@ pub struct AuthConfig {
     /// Lifetime of bearer tokens.
     #[arg(long, alias = "token-ttl-seconds", env = "RSFS_TOKEN_TTL", default_value_t = DEFAULT_TOKEN_TTL)]
     pub token_ttl: HumanDuration,
-    /// A TOML file mapping principals to the Data API identity their
-    /// statements run as (a DbUser, a SecretArn, the gateway's own, or deny).
+    /// A TOML file mapping principals, groups or JWT claims to the Data API
+    /// identity their statements run as (a DbUser, a SecretArn, the
+    /// gateway's own, or deny).
     #[arg(long, env = "RSFS_IDENTITY_MAP")]
     pub identity_map: Option<PathBuf>,
     /// How the audit log (target `rsfs::audit`, one event per statement)
@@ -84,6 +89,7 @@ impl Default for AuthConfig {
             oidc_algorithms: vec!["RS256".to_owned(), "ES256".to_owned()],
             oidc_clock_skew: DEFAULT_CLOCK_SKEW,
             oidc_principal_claim: "sub".to_owned(),
+            oidc_groups_claim: "groups".to_owned(),
             signing_key: None,
             token_ttl: DEFAULT_TOKEN_TTL,
             identity_map: None,

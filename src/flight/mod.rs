@@ -46,7 +46,8 @@ use tracing::Instrument as _;
 
 pub(crate) use gateway::Gateway;
 
-use crate::auth::Principal;
+use crate::auth::identity_map::Mapped;
+use crate::auth::{Caller, Principal};
 use crate::error::{GatewayError, Result};
 use crate::statement::batches_stream;
 use session::SessionTarget;
@@ -70,25 +71,15 @@ impl FlightSqlService {
     }
 
     /// Runs an RPC's body in its span on behalf of `principal`, as the Data
-    /// API identity the identity map gives it (PERMISSION_DENIED for a
-    /// principal it denies); a failure becomes its status (and is logged in
-    /// the span).
+    /// API identity the identity map gave it; a failure becomes its status
+    /// (and is logged in the span).
     async fn serve<T>(
         &self,
-        span: tracing::Span,
+        call: Call,
         principal: &str,
         body: impl Future<Output = Result<T>>,
     ) -> Result<T, Status> {
-        use crate::auth::identity_map::Mapped;
-        let identity = match self.gateway.identities.resolve(principal) {
-            Mapped::Gateway => None,
-            Mapped::As(identity) => Some(identity.clone()),
-            Mapped::Deny => {
-                return Err(Status::permission_denied(format!(
-                    "{principal} may not run statements here (denied by the identity map)"
-                )));
-            }
-        };
+        let Call { span, identity } = call;
         let body = crate::statement::on_behalf_of(principal, body.instrument(span.clone()));
         crate::dataapi::identity::as_identity(identity, body)
             .await
@@ -96,6 +87,19 @@ impl FlightSqlService {
                 span.in_scope(|| tracing::info!(error = %e, "failed"));
                 Status::from(e)
             })
+    }
+
+    /// The Data API identity `caller`'s statements run as, or
+    /// PERMISSION_DENIED when the identity map denies it.
+    fn identity_of(&self, caller: &Caller) -> Result<Mapped, Status> {
+        let mapped = self.gateway.identities.resolve(caller);
+        if mapped == Mapped::Deny {
+            return Err(Status::permission_denied(format!(
+                "{} may not run statements here (denied by the identity map)",
+                caller.principal
+            )));
+        }
+        Ok(mapped)
     }
 
     /// The principal a verified client certificate names, when they name it.
@@ -114,29 +118,44 @@ impl FlightSqlService {
     }
 
     /// The start of every RPC but Handshake: its span, the authenticated
-    /// principal (recorded in the span) and where the caller's statements run.
+    /// principal (recorded in the span), the identity its statements run as
+    /// and where they run.
     async fn begin<T>(
         &self,
         rpc: &'static str,
         request: &Request<T>,
-    ) -> Result<(tracing::Span, Principal, SessionTarget), Status> {
+    ) -> Result<(Call, Principal, SessionTarget), Status> {
         let span = rpc_span(rpc);
-        let principal = self.authorize(request).await?;
-        span.record("principal", principal.0.as_str());
-        let target = self.gateway.session_target(request.metadata(), &principal);
-        Ok((span, principal, target))
+        let caller = self.authorize(request).await?;
+        span.record("principal", caller.principal.0.as_str());
+        let identity = match self.identity_of(&caller)? {
+            Mapped::As(identity) => Some(identity),
+            Mapped::Gateway | Mapped::Deny => None,
+        };
+        let principal = caller.principal;
+        let target = crate::dataapi::identity::with_identity(identity.clone(), || {
+            self.gateway.session_target(request.metadata(), &principal)
+        });
+        Ok((Call { span, identity }, principal, target))
     }
 
-    async fn authorize<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
+    async fn authorize<T>(&self, request: &Request<T>) -> Result<Caller, Status> {
         if let Some(principal) = self.cert_principal(request) {
-            return Ok(principal);
+            return Ok(Caller::named(principal));
         }
         self.gateway
             .auth
-            .authorize(request.metadata())
+            .authenticate(request.metadata())
             .await
             .map_err(refused)
     }
+}
+
+/// An RPC being served: its span and the Data API identity its statements
+/// run as (`None`: the gateway's own).
+struct Call {
+    span: tracing::Span,
+    identity: Option<crate::dataapi::identity::DbIdentity>,
 }
 
 /// The status of a refused authentication, counted by its reason.
@@ -197,18 +216,20 @@ impl FlightService for FlightSqlService {
         let span = rpc_span("Handshake");
         let _entered = span.enter();
         // The body is never read: ADBC and JDBC send none, credentials are headers.
-        let (principal, token) = match self.cert_principal(&request) {
-            Some(principal) => {
-                let token = self.gateway.auth.issue_token(&principal);
-                (principal, token)
-            }
+        let caller = match self.cert_principal(&request) {
+            Some(principal) => Caller::named(principal),
             None => self
                 .gateway
                 .auth
-                .handshake(request.metadata())
+                .authenticate(request.metadata())
                 .await
                 .map_err(refused)?,
         };
+        // The gateway's token carries the identity resolved now, so later
+        // calls run as it without the credentials' groups and claims.
+        let mapped = self.identity_of(&caller)?;
+        let principal = caller.principal;
+        let token = self.gateway.auth.issue_token(&principal, &mapped);
         span.record("principal", principal.0.as_str());
         tracing::info!("handshake");
         let reply = HandshakeResponse {
@@ -227,9 +248,9 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Criteria>,
     ) -> Result<Response<Self::ListFlightsStream>, Status> {
-        let (span, principal, _) = self.begin("ListFlights", &request).await?;
+        let (call, principal, _) = self.begin("ListFlights", &request).await?;
         let infos = self
-            .serve(span, &principal.0, self.gateway.list_flights(&principal))
+            .serve(call, &principal.0, self.gateway.list_flights(&principal))
             .await?;
         Ok(Response::new(
             stream::iter(infos.into_iter().map(Ok)).boxed(),
@@ -240,11 +261,11 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let (span, principal, target) = self.begin("GetFlightInfo", &request).await?;
+        let (call, principal, target) = self.begin("GetFlightInfo", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
         let info = self
-            .serve(span, &principal.0, async {
+            .serve(call, &principal.0, async {
                 match traced(decode::command(&descriptor.cmd)?) {
                     Command::CommandStatementQuery(q) => {
                         let execution = gateway.query_execution(q, &principal, &target)?;
@@ -273,11 +294,11 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<PollInfo>, Status> {
-        let (span, principal, target) = self.begin("PollFlightInfo", &request).await?;
+        let (call, principal, target) = self.begin("PollFlightInfo", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
         let info = self
-            .serve(span, &principal.0, async {
+            .serve(call, &principal.0, async {
                 match decode::command(&descriptor.cmd)? {
                     Command::Unknown(any) if any.type_url == poll::POLL_TYPE_URL => {
                         tracing::Span::current().record("command", "retry");
@@ -302,11 +323,11 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<SchemaResult>, Status> {
-        let (span, principal, target) = self.begin("GetSchema", &request).await?;
+        let (call, principal, target) = self.begin("GetSchema", &request).await?;
         let descriptor = request.into_inner();
         let gateway = &self.gateway;
         let schema = self
-            .serve(span, &principal.0, async {
+            .serve(call, &principal.0, async {
                 match traced(decode::command(&descriptor.cmd)?) {
                     Command::CommandStatementQuery(q) => {
                         let execution = gateway.query_execution(q, &principal, &target)?;
@@ -326,11 +347,11 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        let (span, principal, _) = self.begin("DoGet", &request).await?;
+        let (call, principal, _) = self.begin("DoGet", &request).await?;
         let ticket = request.into_inner();
         let gateway = &self.gateway;
         let stream = self
-            .serve(span, &principal.0, async {
+            .serve(call, &principal.0, async {
                 match traced(decode::command(&ticket.ticket)?) {
                     Command::TicketStatementQuery(t) => {
                         gateway.do_get_statement(t, &principal).await
@@ -350,11 +371,11 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoPutStream>, Status> {
-        let (span, principal, target) = self.begin("DoPut", &request).await?;
+        let (call, principal, target) = self.begin("DoPut", &request).await?;
         let input = request.into_inner();
         let app_metadata = self
             .serve(
-                span,
+                call,
                 &principal.0,
                 self.gateway.do_put(input, &principal, &target),
             )
@@ -377,10 +398,12 @@ impl FlightService for FlightSqlService {
         &self,
         request: Request<Action>,
     ) -> Result<Response<Self::DoActionStream>, Status> {
-        let (span, principal, target) = self.begin("DoAction", &request).await?;
-        let session = self.gateway.session_options(request.metadata(), &principal);
+        let (call, principal, target) = self.begin("DoAction", &request).await?;
+        let session = crate::dataapi::identity::with_identity(call.identity.clone(), || {
+            self.gateway.session_options(request.metadata(), &principal)
+        });
         let action = request.into_inner();
-        span.record("command", action.r#type.as_str());
+        call.span.record("command", action.r#type.as_str());
         let name = principal.0.clone();
         let caller = actions::ActionCaller {
             principal,
@@ -388,7 +411,7 @@ impl FlightService for FlightSqlService {
             session,
         };
         let outcome = self
-            .serve(span, &name, self.gateway.do_action(action, caller))
+            .serve(call, &name, self.gateway.do_action(action, caller))
             .await?;
         let results: Vec<Result<arrow_flight::Result, Status>> = outcome
             .bodies

@@ -1,7 +1,8 @@
 //! OIDC: a JWKS and discovery document served by the test itself, with key
 //! pairs made here. A valid token works however a client sends it; a wrong
 //! issuer, audience or signature, an expired token and an unknown key id are
-//! each refused with UNAUTHENTICATED; a key rotation is picked up.
+//! each refused with UNAUTHENTICATED; a key rotation is picked up. The
+//! identity map reads the token's claims and groups.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,7 +14,7 @@ use redshift_flight_sql::auth::AuthMode;
 use redshift_flight_sql::config::AuthConfig;
 use tonic::Code;
 
-use super::common::{Stack, StackOptions, stack_with, status_of};
+use super::common::{Stack, StackOptions, stack_with, status_of, unique};
 
 /// An ES256 signing key and its public JWK.
 struct SigningKey {
@@ -40,14 +41,29 @@ impl SigningKey {
 
     /// A token of `sub` for `iss` and `aud`, expiring `expires_in` seconds from now.
     fn token(&self, iss: &str, aud: &str, sub: &str, expires_in: i64) -> String {
+        self.token_with(iss, aud, sub, expires_in, serde_json::json!({}))
+    }
+
+    /// [`Self::token`] with `extra` claims too.
+    fn token_with(
+        &self,
+        iss: &str,
+        aud: &str,
+        sub: &str,
+        expires_in: i64,
+        extra: serde_json::Value,
+    ) -> String {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("clock")
             .as_secs();
         let now = i64::try_from(now).expect("seconds");
-        let claims = serde_json::json!({
+        let mut claims = serde_json::json!({
             "iss": iss, "aud": aud, "sub": sub, "iat": now, "exp": now + expires_in,
         });
+        if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+            claims.extend(extra.clone());
+        }
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, &claims, &self.encoding).expect("signed")
@@ -92,12 +108,13 @@ async fn issuer() -> Issuer {
     Issuer { url, keys }
 }
 
-async fn oidc_stack(issuer: &Issuer) -> Stack {
+async fn oidc_stack(issuer: &Issuer, identity_map: Option<std::path::PathBuf>) -> Stack {
     stack_with(StackOptions {
         auth: Some(AuthConfig {
             modes: vec![AuthMode::Oidc],
             oidc_issuer: Some(issuer.url.clone()),
             oidc_audience: vec!["rsfs".to_owned()],
+            identity_map,
             ..AuthConfig::default()
         }),
         ..StackOptions::default()
@@ -121,7 +138,7 @@ async fn oidc_tokens_are_validated_however_they_are_sent() {
     let issuer = issuer().await;
     let key = SigningKey::new("key-1");
     issuer.keys.lock().expect("keys").push(key.jwk.clone());
-    let stack = oidc_stack(&issuer).await;
+    let stack = oidc_stack(&issuer, None).await;
     let good = key.token(&issuer.url, "rsfs", "alice@example.com", 300);
 
     // 1. Bearer on every call (JDBC `token=`, ADBC's authorization header).
@@ -190,4 +207,42 @@ async fn oidc_tokens_are_validated_however_they_are_sent() {
         );
         tokio::task::yield_now().await;
     }
+}
+
+#[tokio::test]
+async fn the_identity_map_reads_a_tokens_claims_and_groups() {
+    let issuer = issuer().await;
+    let key = SigningKey::new("key-1");
+    issuer.keys.lock().expect("keys").push(key.jwk.clone());
+    let map = std::env::temp_dir().join(format!("{}.toml", unique("identity-map")));
+    std::fs::write(
+        &map,
+        "default = \"deny\"\n\
+         [[rule]]\ngroup = \"contractors\"\ndeny = true\n\
+         [[rule]]\nclaim = \"department\"\nequals = \"finance\"\ndb_user = \"{principal}\"\n",
+    )
+    .expect("identity map");
+    let stack = oidc_stack(&issuer, Some(map)).await;
+    let carol = unique("carol");
+    stack.as_superuser(&[format!("create role {carol}")]).await;
+
+    // The department claim maps her to the database user of her own name.
+    let finance = serde_json::json!({"department": "finance", "groups": ["staff"]});
+    let token = key.token_with(&issuer.url, "rsfs", &carol, 300, finance);
+    query_with_bearer(&stack, &token).await.expect("as herself");
+    assert_eq!(
+        stack.db_user_of_last(&carol).await.as_deref(),
+        Some(carol.as_str())
+    );
+    // In the contractors group (a space-separated claim) the first rule denies her.
+    let contractor = serde_json::json!({"department": "finance", "groups": "staff contractors"});
+    let token = key.token_with(&issuer.url, "rsfs", &carol, 300, contractor);
+    let status = query_with_bearer(&stack, &token).await.expect_err("denied");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    // With neither, the default denies.
+    let token = key.token(&issuer.url, "rsfs", &carol, 300);
+    let status = query_with_bearer(&stack, &token)
+        .await
+        .expect_err("default");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
 }
