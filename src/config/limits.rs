@@ -4,7 +4,7 @@ use std::num::NonZeroUsize;
 
 use clap::builder::TypedValueParser as _;
 
-use super::units::HumanDuration;
+use super::units::{ByteSize, HumanDuration};
 
 /// Default result pages held at once across all DoGets.
 pub(super) const DEFAULT_PAGES_IN_FLIGHT: NonZeroUsize = NonZeroUsize::MIN.saturating_add(7);
@@ -52,6 +52,12 @@ pub struct LimitsConfig {
     /// the account's whole Data API quota of active statements.
     #[arg(long, env = "RSFS_MAX_STATEMENTS_PER_PRINCIPAL", default_value_t = 0)]
     pub max_statements_per_principal: usize,
+    /// Most result bytes one principal's DoGets may hold in the gateway at
+    /// once (converted batches not yet taken by their clients): beyond it a
+    /// new DoGet of that principal gets RESOURCE_EXHAUSTED until its other
+    /// streams are read or closed (0 = no limit).
+    #[arg(long, env = "RSFS_MAX_RESULT_BYTES_PER_PRINCIPAL", default_value_t = ByteSize(0))]
+    pub max_result_bytes_per_principal: ByteSize,
     /// Most parameter rows one request may bind (INVALID_ARGUMENT beyond).
     #[arg(long, env = "RSFS_MAX_BOUND_ROWS", default_value_t = DEFAULT_MAX_BOUND_ROWS)]
     pub max_bound_rows: usize,
@@ -89,6 +95,7 @@ impl Default for LimitsConfig {
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
             stream_keepalive: DEFAULT_STREAM_KEEPALIVE,
             max_statements_per_principal: 0,
+            max_result_bytes_per_principal: ByteSize(0),
             max_bound_rows: DEFAULT_MAX_BOUND_ROWS,
             statements_per_request: DEFAULT_STATEMENTS_PER_REQUEST,
             metadata_cache_ttl: DEFAULT_METADATA_CACHE_TTL,

@@ -8,6 +8,7 @@
 mod drain;
 mod format;
 mod lifecycle;
+mod result_bytes;
 mod results;
 mod reuse;
 mod stream;
@@ -103,6 +104,8 @@ pub(crate) struct Statements {
     format: FormatSelector,
     /// Most statements one principal may have running (0: no limit).
     max_statements_per_principal: usize,
+    /// Result bytes each principal's streams hold, under its limit.
+    result_bytes: Arc<result_bytes::ResultBytes>,
     /// How the audit log shows SQL.
     audit_sql: crate::telemetry::audit::AuditSql,
 }
@@ -131,6 +134,9 @@ impl Statements {
             in_flight: Arc::new(drain::InFlight::new(audit.identity)),
             format,
             max_statements_per_principal: limits.max_statements_per_principal,
+            result_bytes: Arc::new(result_bytes::ResultBytes::new(
+                limits.max_result_bytes_per_principal.as_usize(),
+            )),
             audit_sql: audit.sql,
         }
     }

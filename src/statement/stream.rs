@@ -19,6 +19,7 @@ use tracing::Instrument as _;
 
 use super::Statements;
 use super::drain::StreamGuard;
+use super::result_bytes::HeldBytes;
 use super::results::{cache_key, result_format};
 use crate::cache::{CachedResult, ResultsCache};
 use crate::dataapi::{DataApi, ResultFormat, ResultPage};
@@ -43,6 +44,8 @@ impl Statements {
         &self,
         handle: StatementHandle,
     ) -> Result<FlightDataStream, GatewayError> {
+        let principal = super::drain::InFlight::principal();
+        self.result_bytes.admit(&principal)?;
         // Counted as open work until the stream is dropped (the drain waits for it).
         let open = self.in_flight.stream();
         if !handle.has_result_set {
@@ -63,7 +66,7 @@ impl Statements {
         let schema = start.schema();
         let converter = start.converter.clone();
         let total_rows = start.total_rows;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(1);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Queued, FlightError>>(1);
         let ended = CancellationToken::new();
         let idle = GatewayError::StreamIdle {
             statement_id: handle.statement_id.clone(),
@@ -74,6 +77,7 @@ impl Statements {
             handle,
             start,
             ended: ended.clone(),
+            principal,
         };
         tokio::spawn(producer.run(tx).instrument(tracing::Span::current()));
         let stream = FlightDataEncoderBuilder::new()
@@ -190,23 +194,31 @@ impl Drop for Recorder {
     }
 }
 
+/// A batch in a DoGet's queue, with the bytes it counts against its principal.
+type Queued = (RecordBatch, HeldBytes);
+
 /// The batches a producer sends, until it ends the stream with an error
 /// through `ended` (a batch still queued then is dropped, never sent as if
-/// the result were complete).
+/// the result were complete). A batch's bytes count against its principal
+/// until the client asks for the next one.
 fn batches_until_ended(
-    rx: tokio::sync::mpsc::Receiver<Result<RecordBatch, FlightError>>,
+    rx: tokio::sync::mpsc::Receiver<Result<Queued, FlightError>>,
     ended: CancellationToken,
     error: GatewayError,
 ) -> impl futures::Stream<Item = Result<RecordBatch, FlightError>> {
-    stream::unfold(Some((rx, ended, error)), |state| async move {
-        let (mut rx, ended, error) = state?;
+    stream::unfold(Some((rx, ended, error, None)), |state| async move {
+        // The last batch's bytes are held until the next item is in hand.
+        let (mut rx, ended, error, _last): (_, _, _, Option<HeldBytes>) = state?;
         tokio::select! {
             biased;
             () = ended.cancelled() => {
                 let status = Status::from(error);
                 Some((Err(FlightError::Tonic(Box::new(status))), None))
             }
-            item = rx.recv() => item.map(|item| (item, Some((rx, ended, error)))),
+            item = rx.recv() => item.map(|item| match item {
+                Ok((batch, held)) => (Ok(batch), Some((rx, ended, error, Some(held)))),
+                Err(e) => (Err(e), Some((rx, ended, error, None))),
+            }),
         }
     })
 }
@@ -267,13 +279,15 @@ struct PageProducer {
     /// Cancelled when the stream ends with an error the client may not be
     /// reading yet.
     ended: CancellationToken,
+    /// Whose result bytes the queued batches count as.
+    principal: String,
 }
 
 /// The producer's side of a DoGet.
-type BatchSender = tokio::sync::mpsc::Sender<Result<RecordBatch, FlightError>>;
+type BatchSender = tokio::sync::mpsc::Sender<Result<Queued, FlightError>>;
 
 /// Room for one more item in a DoGet's queue.
-type BatchSlot<'a> = tokio::sync::mpsc::Permit<'a, Result<RecordBatch, FlightError>>;
+type BatchSlot<'a> = tokio::sync::mpsc::Permit<'a, Result<Queued, FlightError>>;
 
 impl PageProducer {
     /// Waits for room for one more batch, up to the idle limit; `None` when
@@ -304,6 +318,13 @@ impl PageProducer {
         self.ended.cancel();
     }
 
+    /// `batch`, counted against the principal while it waits for its client.
+    fn queued(&self, batch: RecordBatch) -> Queued {
+        let bytes = batch.get_array_memory_size();
+        let held = self.statements.result_bytes.hold(&self.principal, bytes);
+        (batch, held)
+    }
+
     async fn run(self, tx: BatchSender) {
         if let Err(e) = self.produce(&tx).await {
             self.fail(&tx, e).await;
@@ -316,7 +337,7 @@ impl PageProducer {
                 return Ok(());
             };
             count_rows(batch);
-            slot.send(Ok(batch.clone()));
+            slot.send(Ok(self.queued(batch.clone())));
         }
         // Pages are fetched one ahead by their own task while the current one
         // is converted on a blocking thread and sent: fetching, SDK parsing and
@@ -363,7 +384,7 @@ impl PageProducer {
                 })?;
             if batch.num_rows() > 0 {
                 count_rows(&batch);
-                slot.send(Ok(batch));
+                slot.send(Ok(self.queued(batch)));
             }
         }
     }
