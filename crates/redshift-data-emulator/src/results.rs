@@ -194,7 +194,8 @@ impl ResultSet {
     /// Redshift always reports a precision and scale for numeric results
     /// (`sum(numeric(8,2))` is `numeric(38,2)`), PostgreSQL often has none; the
     /// emulator reports the scale of the widest value, or precision 0 when the
-    /// values do not fit 38 digits.
+    /// values do not fit 38 digits or there is none (no rows, only NULLs):
+    /// a guess from no values would differ from the same query's with rows.
     pub(crate) fn finish(&mut self) {
         for (meta, shape) in self.metadata.iter_mut().zip(&self.shapes) {
             if let Some(shape) = shape {
@@ -268,11 +269,14 @@ struct NumericShape {
     integer_digits: u32,
     scale: u32,
     not_decimal: bool,
+    /// Whether any value was seen.
+    seen: bool,
 }
 
 impl NumericShape {
     fn observe(&mut self, value: &Value<'_>) {
         let Value::Str(text) = value else { return };
+        self.seen = true;
         let digits = text.trim_start_matches('-');
         if !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             self.not_decimal = true; // NaN, Infinity
@@ -289,7 +293,7 @@ impl NumericShape {
     }
 
     fn precision_scale(self) -> (i32, i32) {
-        if self.not_decimal || self.integer_digits + self.scale > 38 {
+        if !self.seen || self.not_decimal || self.integer_digits + self.scale > 38 {
             (0, 0)
         } else {
             (38, i32::try_from(self.scale).unwrap_or(0))
@@ -320,5 +324,18 @@ mod tests {
         let typmod = ((38 << 16) | 10) + 4;
         assert_eq!(precision_scale_length(&Type::NUMERIC, typmod), (38, 10, 0));
         assert_eq!(precision_scale_length(&Type::VARCHAR, 36), (32, 0, 32));
+    }
+
+    #[test]
+    fn an_unconstrained_numeric_takes_its_shape_from_values_or_none() {
+        let mut shape = NumericShape::default();
+        assert_eq!(shape.precision_scale(), (0, 0), "no value: unknown");
+        shape.observe(&Value::Null);
+        assert_eq!(shape.precision_scale(), (0, 0), "only NULLs: unknown");
+        shape.observe(&Value::Str("-12.25".into()));
+        shape.observe(&Value::Str("3.5".into()));
+        assert_eq!(shape.precision_scale(), (38, 2));
+        shape.observe(&Value::Str("NaN".into()));
+        assert_eq!(shape.precision_scale(), (0, 0));
     }
 }
