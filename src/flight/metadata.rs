@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use arrow_flight::sql::metadata::GetTablesBuilder;
 use arrow_flight::sql::{
     Command, CommandGetCrossReference, CommandGetDbSchemas, CommandGetTableTypes, CommandGetTables,
@@ -267,7 +267,7 @@ impl Gateway {
             }
             for t in tables {
                 let schema = match columns.get(&(t.schema.clone(), t.name.clone())) {
-                    Some(cols) => crate::convert::schema(cols, Some(&db)),
+                    Some(cols) => with_xdbc(&crate::convert::schema(cols, Some(&db)), cols),
                     None => Arc::new(Schema::empty()),
                 };
                 builder
@@ -418,4 +418,78 @@ fn table_types(c: CommandGetTableTypes) -> Result<RecordBatch> {
         builder.append(t);
     }
     builder.build().map_err(flight)
+}
+
+/// The XDBC data type (JDBC/ODBC `java.sql.Types` code) of an Arrow type, as
+/// ADBC maps it.
+fn xdbc_data_type(data_type: &DataType) -> Option<i16> {
+    Some(match data_type {
+        DataType::Int16 => 5,
+        DataType::Int32 => 4,
+        DataType::Int64 => -5,
+        DataType::Float32 => 7,
+        DataType::Float64 => 8,
+        DataType::Decimal128(..) => 3,
+        DataType::Boolean => -7,
+        DataType::Utf8 | DataType::LargeUtf8 => 12,
+        DataType::Date32 => 91,
+        DataType::Time64(_) => 92,
+        DataType::Timestamp(..) => 93,
+        DataType::Binary => -3,
+        _ => return None,
+    })
+}
+
+/// A table schema of GetTables with the `XDBC_*` field metadata (the names
+/// ADBC reads for `get_objects`) beside the `ARROW:FLIGHT:SQL:*` keys: type
+/// name and code, column size (precision or declared length), decimal
+/// digits, radix, nullability both ways, octet length, ordinal position.
+fn with_xdbc(schema: &SchemaRef, columns: &[crate::dataapi::ColumnMetadata]) -> SchemaRef {
+    let fields = schema
+        .fields()
+        .iter()
+        .zip(columns)
+        .enumerate()
+        .map(|(i, (field, c))| {
+            let mut metadata = field.metadata().clone();
+            let mut put = |key: &str, value: String| {
+                metadata.insert(key.to_owned(), value);
+            };
+            put("XDBC_TYPE_NAME", c.type_name.clone());
+            if let Some(code) = xdbc_data_type(field.data_type()) {
+                put("XDBC_DATA_TYPE", code.to_string());
+            }
+            if c.precision > 0 {
+                put("XDBC_COLUMN_SIZE", c.precision.to_string());
+            }
+            let numeric = matches!(
+                field.data_type(),
+                DataType::Int16
+                    | DataType::Int32
+                    | DataType::Int64
+                    | DataType::Float32
+                    | DataType::Float64
+                    | DataType::Decimal128(..)
+            );
+            if numeric || matches!(field.data_type(), DataType::Timestamp(..)) {
+                put("XDBC_DECIMAL_DIGITS", c.scale.to_string());
+            }
+            if numeric {
+                put("XDBC_NUM_PREC_RADIX", "10".to_owned());
+            }
+            if field.data_type() == &DataType::Utf8 && c.precision > 0 {
+                put("XDBC_CHAR_OCTET_LENGTH", c.precision.to_string());
+            }
+            let nullable = c.nullable != 0;
+            put("XDBC_NULLABLE", if nullable { "1" } else { "0" }.to_owned());
+            put(
+                "XDBC_IS_NULLABLE",
+                if nullable { "YES" } else { "NO" }.to_owned(),
+            );
+            put("XDBC_IS_AUTOINCREMENT", "0".to_owned());
+            put("ORDINAL_POSITION", (i + 1).to_string());
+            Arc::new(field.as_ref().clone().with_metadata(metadata))
+        })
+        .collect::<Vec<FieldRef>>();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }

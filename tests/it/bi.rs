@@ -881,3 +881,98 @@ async fn the_schema_session_option_sets_the_search_path() {
     .await;
     assert_eq!(after.column(0).as_primitive::<Int32Type>().value(0), 2);
 }
+
+/// What the Arrow Flight SQL ODBC driver (Power BI, Excel, Tableau on
+/// Windows) reads at connect and in its catalog functions, which cannot be
+/// installed here: GetSqlInfo with an empty list meaning every key, the
+/// values it unboxes without a fallback, GetXdbcTypeInfo, GetTables with the
+/// table schemas.
+#[tokio::test]
+async fn what_the_odbc_driver_reads_is_answered() {
+    use arrow::array::UInt32Array;
+
+    let stack = stack().await;
+    tickit().await;
+    let mut client = stack.client().await;
+    let info = client.get_sql_info(Vec::new()).await.expect("sql info");
+    let batch = one(&mut client, &info).await;
+    let names: &UInt32Array = batch.column(0).as_primitive();
+    let values = batch.column(1).as_union();
+    let text = |key: SqlInfo| -> String {
+        let row = names
+            .iter()
+            .position(|n| n == Some(key as u32))
+            .unwrap_or_else(|| panic!("GetSqlInfo() answers {key:?}"));
+        values.value(row).as_string::<i32>().value(0).to_owned()
+    };
+    assert_eq!(text(SqlInfo::FlightSqlServerName), "redshift-flight-sql");
+    assert!(!text(SqlInfo::FlightSqlServerVersion).is_empty());
+    assert_eq!(text(SqlInfo::SqlIdentifierQuoteChar), "\"");
+    assert_eq!(text(SqlInfo::SqlCatalogTerm), "database");
+    assert_eq!(text(SqlInfo::SqlSchemaTerm), "schema");
+    let convert = names
+        .iter()
+        .position(|n| n == Some(SqlInfo::SqlSupportsConvert as u32))
+        .expect("SQL_SUPPORTS_CONVERT");
+    assert!(
+        !values.value(convert).as_map().value(0).is_empty(),
+        "SQL_SUPPORTS_CONVERT names the conversions CAST supports"
+    );
+    // An empty list is every key; a list is those keys only.
+    assert!(names.len() > 50, "{} keys", names.len());
+    let some = client
+        .get_sql_info(vec![SqlInfo::SqlCatalogTerm, SqlInfo::FlightSqlServerName])
+        .await
+        .expect("sql info");
+    assert_eq!(one(&mut client, &some).await.num_rows(), 2);
+
+    let types = client
+        .get_xdbc_type_info(arrow_flight::sql::CommandGetXdbcTypeInfo { data_type: None })
+        .await
+        .expect("xdbc type info");
+    let types = one(&mut client, &types).await;
+    let type_names = strings(&types, "type_name");
+    for name in [
+        "integer",
+        "bigint",
+        "numeric",
+        "varchar",
+        "timestamp",
+        "boolean",
+    ] {
+        assert!(
+            type_names.iter().any(|t| t == name),
+            "{name} in {type_names:?}"
+        );
+    }
+
+    let tables = client
+        .get_tables(CommandGetTables {
+            catalog: Some("dev".to_owned()),
+            db_schema_filter_pattern: Some("public".to_owned()),
+            table_name_filter_pattern: Some("sales".to_owned()),
+            table_types: Vec::new(),
+            include_schema: true,
+        })
+        .await
+        .expect("tables");
+    let tables = one(&mut client, &tables).await;
+    assert_eq!(tables.num_rows(), 1);
+    let schema_bytes = tables
+        .column_by_name("table_schema")
+        .expect("table_schema")
+        .as_binary::<i32>()
+        .value(0);
+    let schema = arrow::ipc::convert::try_schema_from_ipc_buffer(schema_bytes).expect("ipc");
+    let pricepaid = schema.field_with_name("pricepaid").expect("pricepaid");
+    let md = pricepaid.metadata();
+    assert_eq!(md["ARROW:FLIGHT:SQL:TYPE_NAME"], "numeric");
+    assert_eq!(
+        (
+            md["XDBC_COLUMN_SIZE"].as_str(),
+            md["XDBC_DECIMAL_DIGITS"].as_str()
+        ),
+        ("8", "2")
+    );
+    assert_eq!(md["XDBC_DATA_TYPE"], "3");
+}
