@@ -155,6 +155,7 @@ mod tests {
             submitted_at_millis: 2,
             has_result_set: true,
             database: "dev".into(),
+            announced_schema: Vec::new(),
         }
     }
 

@@ -206,6 +206,8 @@ pub(crate) enum Conn {
 pub(crate) struct ConnInfo {
     /// The client's verified certificate chain (mTLS), leaf first.
     pub(crate) peer_certs: Option<Arc<Vec<CertificateDer<'static>>>>,
+    /// The client's address: one client connection while it lasts.
+    pub(crate) peer: Option<std::net::SocketAddr>,
 }
 
 impl tonic::transport::server::Connected for Conn {
@@ -213,13 +215,17 @@ impl tonic::transport::server::Connected for Conn {
 
     fn connect_info(&self) -> ConnInfo {
         match self {
-            Self::Plain(_) => ConnInfo { peer_certs: None },
+            Self::Plain(tcp) => ConnInfo {
+                peer_certs: None,
+                peer: tcp.peer_addr().ok(),
+            },
             Self::Tls(tls) => {
-                let (_, session) = tls.get_ref();
+                let (tcp, session) = tls.get_ref();
                 ConnInfo {
                     peer_certs: session
                         .peer_certificates()
                         .map(|certs| Arc::new(certs.to_vec())),
+                    peer: tcp.peer_addr().ok(),
                 }
             }
         }

@@ -159,13 +159,14 @@ impl Gateway {
             BEGIN_TRANSACTION => {
                 let request: ActionBeginTransactionRequest = decode::unpack(body)?;
                 let result = self
-                    .begin_transaction(request, principal, caller.target.catalog.as_deref())
+                    .begin_transaction(request, principal, &caller.target)
                     .await?;
                 Ok(ActionOutcome::body(result.as_any().encode_to_vec()))
             }
             END_TRANSACTION => {
                 let request: ActionEndTransactionRequest = decode::unpack(body)?;
-                self.end_transaction(request, principal).await?;
+                self.end_transaction(request, principal, &caller.target)
+                    .await?;
                 Ok(ActionOutcome::default())
             }
             BEGIN_SAVEPOINT | END_SAVEPOINT => Err(savepoints_unsupported()),

@@ -52,6 +52,7 @@ impl Gateway {
                     submitted_at_millis: s.created_at * 1000,
                     has_result_set: true,
                     database: self.default_database().to_owned(),
+                    announced_schema: Vec::new(),
                 };
                 info = info.with_endpoint(endpoint(self, &handle));
             }

@@ -41,6 +41,9 @@ pub(crate) struct Gateway {
     pub(crate) read_only: bool,
     /// The Data API identity of each principal.
     pub(crate) identities: Arc<crate::auth::identity_map::IdentityMap>,
+    /// The transactions of client connections, for statements prepared in
+    /// one that has ended.
+    pub(crate) successors: super::successor::Successors,
 }
 
 impl Gateway {
@@ -81,6 +84,7 @@ impl Gateway {
             reuse,
             read_only: query.read_only,
             identities: Arc::new(identities),
+            successors: super::successor::Successors::default(),
         }
     }
 

@@ -237,6 +237,7 @@ impl Gateway {
                 .filter(|c| !c.is_empty())
                 .or_else(|| target.catalog.clone()),
             schema: target.schema.clone(),
+            connection: target.connection,
         };
         let base = self.execution(
             String::new(),

@@ -20,6 +20,7 @@ mod flights;
 mod gateway;
 mod ingest;
 mod metadata;
+mod parameter_types;
 mod parameters;
 mod poll;
 mod prepared;
@@ -27,6 +28,7 @@ mod put;
 mod query;
 mod session;
 mod sql_info;
+mod successor;
 mod transaction;
 mod update;
 
@@ -133,9 +135,13 @@ impl FlightSqlService {
             Mapped::Gateway | Mapped::Deny => None,
         };
         let principal = caller.principal;
-        let target = crate::dataapi::identity::with_identity(identity.clone(), || {
+        let mut target = crate::dataapi::identity::with_identity(identity.clone(), || {
             self.gateway.session_target(request.metadata(), &principal)
         });
+        target.connection = request
+            .extensions()
+            .get::<crate::tls::ConnInfo>()
+            .and_then(|c| c.peer);
         Ok((Call { span, identity }, principal, target))
     }
 

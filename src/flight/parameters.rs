@@ -84,12 +84,23 @@ impl Parameters {
         Ok(Self { names, slots })
     }
 
-    /// The parameter schema clients bind against (values travel as text).
-    pub(crate) fn schema(&self) -> Schema {
+    /// Each placeholder: its byte range and the parameter it takes.
+    pub(crate) fn slots(&self) -> &[(std::ops::Range<usize>, usize)] {
+        &self.slots
+    }
+
+    /// The parameter schema clients bind against: each parameter's type
+    /// (`None`: text, which Redshift casts from its context). Whatever type a
+    /// client binds, values travel to the Data API as text.
+    pub(crate) fn schema(&self, types: &[Option<DataType>]) -> Schema {
         Schema::new(
             self.names
                 .iter()
-                .map(|n| Field::new(n, DataType::Utf8, true))
+                .enumerate()
+                .map(|(i, n)| {
+                    let data_type = types.get(i).cloned().flatten().unwrap_or(DataType::Utf8);
+                    Field::new(n, data_type, true)
+                })
                 .collect::<Vec<_>>(),
         )
     }

@@ -7,16 +7,17 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
     ActionCreatePreparedStatementResult, CommandPreparedStatementQuery,
 };
-use arrow_flight::{FlightDescriptor, FlightInfo, IpcMessage, SchemaAsIpc};
+use arrow_flight::{FlightDescriptor, FlightInfo};
 use redshift_sqltext::is_query;
 
 use super::gateway::Gateway;
 use super::parameters::{Parameters, rows_of};
+use super::query::schema_ipc;
 use crate::auth::Principal;
 use crate::dataapi::{ExecuteRequest, SqlParameter};
 use crate::error::{GatewayError, Result};
@@ -24,11 +25,19 @@ use crate::statement::{Execution, check_size};
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::{ParameterRow, PreparedStatement};
 
-fn ipc(schema: &Schema) -> Result<bytes::Bytes> {
-    let options = arrow::ipc::writer::IpcWriteOptions::default();
-    IpcMessage::try_from(SchemaAsIpc::new(schema, &options))
-        .map(|m| m.0)
-        .map_err(|e| GatewayError::encode("a prepared statement schema", e))
+/// Whether a prepare-time schema is the one the query's result will have:
+/// not when a numeric column had no precision to report without values
+/// (PostgreSQL's unconstrained numeric, which the emulator sizes from the
+/// values it returns; Redshift always reports one), so that only the
+/// result itself can say its scale.
+fn settled(schema: &Schema) -> bool {
+    schema.fields().iter().all(|field| {
+        let numeric = field
+            .metadata()
+            .get("ARROW:FLIGHT:SQL:TYPE_NAME")
+            .is_some_and(|name| matches!(name.as_str(), "numeric" | "decimal"));
+        !(numeric && matches!(field.data_type(), DataType::Utf8))
+    })
 }
 
 impl Gateway {
@@ -84,6 +93,9 @@ impl Gateway {
         } else {
             Arc::new(Schema::empty())
         };
+        let parameter_types = self
+            .parameter_types(&request.query, &parameters, &target, principal)
+            .await;
         let handle = PreparedStatement {
             sql: request.query,
             owner: principal.owner(),
@@ -95,8 +107,8 @@ impl Gateway {
         };
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: self.signer.seal(PayloadKind::Prepared, &handle),
-            dataset_schema: ipc(&dataset_schema)?,
-            parameter_schema: ipc(&parameters.schema())?,
+            dataset_schema: schema_ipc(&dataset_schema)?,
+            parameter_schema: schema_ipc(&parameters.schema(&parameter_types))?,
         })
     }
 
@@ -148,6 +160,68 @@ impl Gateway {
         Ok(schema)
     }
 
+    /// The declared type of each parameter (see `parameter_types`): casts as
+    /// written, columns typed by one probe query (cached like dataset
+    /// schemas); a probe that fails leaves its parameters text.
+    async fn parameter_types(
+        &self,
+        sql: &str,
+        parameters: &Parameters,
+        target: &Execution,
+        principal: &Principal,
+    ) -> Vec<Option<DataType>> {
+        let probe = super::parameter_types::probe(sql, parameters);
+        let mut types = probe.casts.clone();
+        let Some(probe_sql) = probe.sql else {
+            return types;
+        };
+        let key = (
+            format!("parameters\0{probe_sql}"),
+            format!(
+                "{}/{}",
+                target.database.clone().unwrap_or_default(),
+                target.search_path.clone().unwrap_or_default()
+            ),
+            principal.owner(),
+        );
+        let schema = match self.schema_cache.get(&key).await {
+            Some(schema) => schema,
+            None => {
+                let ran = self
+                    .statements
+                    .run_to_batches(
+                        ExecuteRequest {
+                            sql: probe_sql.clone(),
+                            database: target.database.clone(),
+                            session_id: target.session_id.clone(),
+                            result_format: self.statements.result_format(),
+                            ..ExecuteRequest::default()
+                        },
+                        target.search_path.as_deref(),
+                    )
+                    .await;
+                match ran {
+                    Ok((schema, _)) => {
+                        self.schema_cache.insert(key, Arc::clone(&schema)).await;
+                        schema
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, probe = %probe_sql, "parameters stay text");
+                        return types;
+                    }
+                }
+            }
+        };
+        for (declared, column) in types.iter_mut().zip(&probe.columns) {
+            if declared.is_none()
+                && let Some(field) = column.and_then(|c| schema.fields().get(c))
+            {
+                *declared = Some(super::parameter_types::parameter_type(field.data_type()));
+            }
+        }
+        types
+    }
+
     /// ClosePreparedStatement: nothing is held, the handle is only checked.
     pub(crate) fn close_prepared_statement(
         &self,
@@ -183,18 +257,25 @@ impl Gateway {
         Ok(self.signer.seal(PayloadKind::Prepared, &prepared))
     }
 
-    fn executions(
+    /// The executions of a prepared statement, one per bound row, in the
+    /// transaction it was prepared in, or, once that has ended, in the one
+    /// its client's connection has open now (none: autocommit).
+    async fn executions(
         &self,
         prepared: &PreparedStatement,
         rows: &[ParameterRow],
         prefix_rows: bool,
     ) -> Result<Vec<Execution>> {
         let parameters = Parameters::parse(&prepared.sql)?;
+        let session_id = match prepared.session_id.as_str() {
+            "" => None,
+            session => self.successors.now(&prepared.owner, session).await,
+        };
         let target = |sql: String, parameters: Vec<SqlParameter>| Execution {
             sql,
             parameters,
             database: Some(prepared.database.clone()).filter(|d| !d.is_empty()),
-            session_id: Some(prepared.session_id.clone()).filter(|s| !s.is_empty()),
+            session_id: session_id.clone(),
             search_path: Some(prepared.search_path.clone()).filter(|s| !s.is_empty()),
         };
         if rows.is_empty() {
@@ -220,8 +301,11 @@ impl Gateway {
             .collect()
     }
 
-    /// GetFlightInfo(CommandPreparedStatementQuery): runs the query once per
-    /// bound row.
+    /// GetFlightInfo(CommandPreparedStatementQuery): the query once per
+    /// bound row. One execution of a query, with `--reuse` off, answers at
+    /// once with the schema known from prepare time and runs while its DoGet
+    /// waits (see [`Gateway::pending_flight_info`]); otherwise the
+    /// executions run to their end first.
     pub(crate) async fn prepared_flight_info(
         &self,
         command: CommandPreparedStatementQuery,
@@ -231,7 +315,19 @@ impl Gateway {
         let prepared = self
             .open_bound(&command.prepared_statement_handle, principal)
             .await?;
-        let executions = self.executions(&prepared, &prepared.rows, false)?;
+        let mut executions = self.executions(&prepared, &prepared.rows, false).await?;
+        if prepared.is_query && self.reuse.is_none() && executions.len() == 1 {
+            let parameters = Parameters::parse(&prepared.sql)?;
+            let schema = self
+                .query_schema(&prepared.sql, &parameters, &executions[0], principal)
+                .await?;
+            if settled(&schema) {
+                let execution = executions.remove(0);
+                return self
+                    .pending_flight_info(execution, &schema, descriptor, principal)
+                    .await;
+            }
+        }
         self.executions_flight_info(executions, descriptor, principal)
             .await
     }
@@ -249,7 +345,7 @@ impl Gateway {
         } else {
             prepared.rows.clone()
         };
-        let executions = self.executions(&prepared, &rows, rows.len() > 1)?;
+        let executions = self.executions(&prepared, &rows, rows.len() > 1).await?;
         self.run_updates(executions).await
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow_flight::sql::{ProstMessageExt as _, TicketStatementQuery};
-use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
+use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket};
 use futures::StreamExt as _;
 use prost::Message as _;
 
@@ -23,6 +23,15 @@ use crate::ticket::{PayloadKind, StatementHandle};
 
 /// How long the Data API keeps a statement's result.
 pub(crate) const RESULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// A schema as the IPC message that FlightInfo, prepared statements and
+/// tickets carry.
+pub(crate) fn schema_ipc(schema: &Schema) -> Result<bytes::Bytes> {
+    let options = arrow::ipc::writer::IpcWriteOptions::default();
+    IpcMessage::try_from(SchemaAsIpc::new(schema, &options))
+        .map(|m| m.0)
+        .map_err(|e| GatewayError::encode("a schema", e))
+}
 
 /// Time since the Unix epoch.
 pub(crate) fn unix_now() -> Duration {
@@ -85,6 +94,7 @@ impl Gateway {
             submitted_at_millis: i64::try_from(submitted.as_millis()).unwrap_or(0),
             has_result_set: true,
             database,
+            announced_schema: Vec::new(),
         })
     }
 
@@ -125,6 +135,30 @@ impl Gateway {
         };
         self.finished_flight_info(finished.handle, &finished.description, descriptor)
             .await
+    }
+
+    /// GetFlightInfo of a query whose schema is known before it runs (a
+    /// prepared query's, from prepare time): the query is submitted and
+    /// answered at once with `schema` and a ticket. Its DoGet waits for the
+    /// statement, cancelling it if the client goes away, and streams exactly
+    /// `schema`. A client (JDBC) can so cancel or time out a long query,
+    /// which it cannot do while GetFlightInfo blocks.
+    pub(crate) async fn pending_flight_info(
+        &self,
+        execution: Execution,
+        schema: &Schema,
+        descriptor: FlightDescriptor,
+        principal: &Principal,
+    ) -> Result<FlightInfo> {
+        let mut handle = self.submit_query(execution, principal).await?;
+        handle.announced_schema = schema_ipc(schema)?.to_vec();
+        FlightInfo::new()
+            .with_descriptor(descriptor)
+            .with_endpoint(endpoint(self, &handle))
+            .with_ordered(true)
+            .try_with_schema(schema)
+            .map(|info| info.with_total_records(-1).with_total_bytes(-1))
+            .map_err(|e| GatewayError::encode("a FlightInfo schema", e))
     }
 
     /// GetFlightInfo for several executions of one statement (a prepared query
@@ -226,13 +260,23 @@ impl Gateway {
         ticket: TicketStatementQuery,
         principal: &Principal,
     ) -> Result<FlightDataStream> {
-        let handle = self
+        let mut handle = self
             .signer
             .open::<StatementHandle>(PayloadKind::Ticket, &ticket.statement_handle)?;
         if handle.owner != principal.owner() {
             return Err(GatewayError::ForeignTicket);
         }
         tracing::Span::current().record("statement_id", handle.statement_id.as_str());
-        self.statements.stream_result(handle).await
+        if handle.announced_schema.is_empty() {
+            return self.statements.stream_result(handle, None).await;
+        }
+        // Answered before it ended: wait here (cancelled if the client goes away).
+        let announced = arrow::ipc::convert::try_schema_from_ipc_buffer(&handle.announced_schema)
+            .map_err(|e| GatewayError::encode("decoding our own ticket's schema", e))?;
+        let description = self.statements.wait_finished(&handle.statement_id).await?;
+        handle.has_result_set = description.has_result_set;
+        self.statements
+            .stream_result(handle, Some(Arc::new(announced)))
+            .await
     }
 }

@@ -25,6 +25,9 @@ pub(crate) struct SessionTarget {
     pub(crate) catalog: Option<String>,
     /// Search path (the `schema` option).
     pub(crate) schema: Option<String>,
+    /// The client connection the call came on (its transactions follow it:
+    /// see `successor`).
+    pub(crate) connection: Option<std::net::SocketAddr>,
 }
 
 /// The cookie that carries the session options.
@@ -50,6 +53,7 @@ impl Gateway {
         SessionTarget {
             catalog: Some(options.catalog).filter(|c| !c.is_empty()),
             schema: Some(options.schema).filter(|s| !s.is_empty()),
+            connection: None,
         }
     }
 

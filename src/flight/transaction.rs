@@ -76,16 +76,20 @@ impl Gateway {
         Ok(transaction)
     }
 
-    /// BeginTransaction.
+    /// BeginTransaction: now the transaction of the caller's connection.
     pub(crate) async fn begin_transaction(
         &self,
         _request: ActionBeginTransactionRequest,
         principal: &Principal,
-        catalog: Option<&str>,
+        target: &SessionTarget,
     ) -> Result<ActionBeginTransactionResult> {
+        let catalog = target.catalog.as_deref();
         let session_id = self
             .open_session(catalog.map(str::to_owned), "begin")
             .await?;
+        self.successors
+            .began(&principal.owner(), target.connection, &session_id)
+            .await;
         let transaction = Transaction {
             session_id,
             owner: principal.owner(),
@@ -101,6 +105,7 @@ impl Gateway {
         &self,
         request: ActionEndTransactionRequest,
         principal: &Principal,
+        target: &SessionTarget,
     ) -> Result<()> {
         let transaction = self.open_transaction(&request.transaction_id, principal)?;
         let sql = match request.action {
@@ -112,7 +117,16 @@ impl Gateway {
                 )));
             }
         };
-        self.end_session(&transaction.session_id, sql).await
+        let ended = self.end_session(&transaction.session_id, sql).await;
+        // Ended either way: a failed COMMIT leaves the session aborted.
+        self.successors
+            .ended(
+                &principal.owner(),
+                target.connection,
+                &transaction.session_id,
+            )
+            .await;
+        ended
     }
 }
 

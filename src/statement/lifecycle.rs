@@ -24,16 +24,19 @@ pub(crate) struct Ran {
     pub(crate) description: StatementDescription,
 }
 
-/// Cancels a statement if dropped before [`CancelOnDrop::disarm`].
+/// Cancels a statement if dropped before [`CancelOnDrop::disarm`] (and
+/// then no longer counts it as running: nobody will describe it again).
 struct CancelOnDrop {
     api: Option<Arc<dyn DataApi>>,
+    in_flight: Arc<InFlight>,
     statement_id: String,
 }
 
 impl CancelOnDrop {
-    fn new(api: &Arc<dyn DataApi>, statement_id: &str) -> Self {
+    fn new(api: &Arc<dyn DataApi>, in_flight: &Arc<InFlight>, statement_id: &str) -> Self {
         Self {
             api: Some(Arc::clone(api)),
+            in_flight: Arc::clone(in_flight),
             statement_id: statement_id.to_owned(),
         }
     }
@@ -47,10 +50,16 @@ impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         if let Some(api) = self.api.take() {
             let id = std::mem::take(&mut self.statement_id);
+            let in_flight = Arc::clone(&self.in_flight);
             tracing::info!(statement_id = %id, "caller went away; cancelling the statement");
             tokio::spawn(async move {
-                if let Err(e) = api.cancel_statement(parent_id(&id)).await {
-                    tracing::debug!(statement_id = %id, error = %e, "cancel after disconnect");
+                match api.cancel_statement(parent_id(&id)).await {
+                    Ok(_) => in_flight.cancelled(&id),
+                    // Refused: it had ended meanwhile.
+                    Err(e) if e.kind == DataApiErrorKind::Validation => in_flight.cancelled(&id),
+                    Err(e) => {
+                        tracing::debug!(statement_id = %id, error = %e, "cancel after disconnect");
+                    }
                 }
             });
         }
@@ -136,7 +145,7 @@ impl Statements {
     /// Waits for a submitted statement to end, cancelling it if the caller
     /// goes away meanwhile; an error unless it FINISHED.
     pub(crate) async fn wait_finished(&self, id: &str) -> Result<StatementDescription> {
-        let guard = CancelOnDrop::new(&self.api, id);
+        let guard = CancelOnDrop::new(&self.api, &self.in_flight, id);
         let waited = std::time::Instant::now();
         let description = wait_for_statement(&*self.api, id, self.wait).await;
         guard.disarm();

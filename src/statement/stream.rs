@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::datatypes::{DataType, Schema, SchemaRef};
+use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use arrow_flight::FlightData;
 use arrow_flight::encode::FlightDataEncoderBuilder;
@@ -39,20 +40,26 @@ pub(crate) fn batches_stream(schema: SchemaRef, batches: Vec<RecordBatch>) -> Fl
 }
 
 impl Statements {
-    /// Streams the result of the finished statement `handle` names.
+    /// Streams the result of the finished statement `handle` names; with
+    /// `announced`, the schema a FlightInfo promised before the statement
+    /// ran, in exactly that schema (see [`conform`]).
     pub(crate) async fn stream_result(
         &self,
         handle: StatementHandle,
+        announced: Option<SchemaRef>,
     ) -> Result<FlightDataStream, GatewayError> {
         let principal = super::drain::InFlight::principal();
         self.result_bytes.admit(&principal)?;
         // Counted as open work until the stream is dropped (the drain waits for it).
         let open = self.in_flight.stream();
         if !handle.has_result_set {
-            return Ok(batches_stream(Arc::new(Schema::empty()), Vec::new()));
+            let schema = announced.unwrap_or_else(|| Arc::new(Schema::empty()));
+            return Ok(batches_stream(schema, Vec::new()));
         }
         let key = cache_key(&handle);
         let start = match self.cache.get(&key).await {
+            // Encoded messages are re-sent as they are: only in their own schema.
+            Some(hit) if announced.as_ref().is_some_and(|a| *a != hit.schema()) => hit,
             Some(hit) => {
                 tracing::debug!(statement_id = %handle.statement_id, "results cache hit");
                 if let Some(encoded) = &hit.encoded {
@@ -63,7 +70,11 @@ impl Statements {
             }
             None => Arc::new(self.first_page(&handle).await?),
         };
-        let schema = start.schema();
+        // The converted schema, unless another was announced: then the
+        // batches are conformed to it and the stream is not recorded (the
+        // cache holds a statement's result in its own schema).
+        let reshape = announced.filter(|a| *a != start.schema());
+        let schema = reshape.clone().unwrap_or_else(|| start.schema());
         let converter = start.converter.clone();
         let total_rows = start.total_rows;
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Queued, FlightError>>(1);
@@ -80,18 +91,26 @@ impl Statements {
             principal,
         };
         tokio::spawn(producer.run(tx).instrument(tracing::Span::current()));
+        let batches = batches_until_ended(rx, ended, idle);
+        let batches = match reshape.clone() {
+            Some(to) => batches
+                .map(move |b| b.and_then(|b| conform(&b, &to).map_err(FlightError::from)))
+                .boxed(),
+            None => batches.boxed(),
+        };
         let stream = FlightDataEncoderBuilder::new()
             .with_schema(Arc::clone(&schema))
-            .build(batches_until_ended(rx, ended, idle))
+            .build(batches)
             .map_err(Status::from);
         // Record the encoded messages; when the client has read them all, the
         // cache keeps them so a re-read streams them without re-encoding.
         let limit = self.cache.max_entry_bytes();
-        let recorded: Recording = Arc::new(std::sync::Mutex::new(Some(Recorder {
-            cache: self.cache.clone(),
-            messages: Vec::new(),
-            bytes: 0,
-        })));
+        let recorded: Recording =
+            Arc::new(std::sync::Mutex::new(reshape.is_none().then(|| Recorder {
+                cache: self.cache.clone(),
+                messages: Vec::new(),
+                bytes: 0,
+            })));
         let tap = Arc::clone(&recorded);
         let stream = stream.inspect(move |item| {
             let mut guard = tap
@@ -137,6 +156,61 @@ impl Statements {
             None => counted(stream, open),
         })
     }
+}
+
+/// Whether every value of type `from` is exactly a value of type `to`:
+/// text of anything, wider integers and floats, decimals with room for
+/// every digit. Anything else would round or truncate.
+fn lossless(from: &DataType, to: &DataType) -> bool {
+    use DataType::{Decimal128, Float32, Float64, Int16, Int32, Int64, LargeUtf8, Utf8};
+    match (from, to) {
+        _ if from == to => true,
+        (_, Utf8 | LargeUtf8) => true,
+        (Int16, Int32 | Int64) | (Int32, Int64) | (Float32, Float64) => true,
+        (Int16 | Int32, Float64) => true,
+        (Decimal128(p1, s1), Decimal128(p2, s2)) => {
+            s2 >= s1 && i16::from(*p2) - i16::from(*s2) >= i16::from(*p1) - i16::from(*s1)
+        }
+        _ => false,
+    }
+}
+
+/// `batch` in the schema `to` announced before the statement ran: columns
+/// cast where that loses nothing (see [`lossless`]), `to`'s names,
+/// nullability and metadata. Any other difference ends the stream with an
+/// error rather than a rounded value or a schema other than the announced.
+fn conform(batch: &RecordBatch, to: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+    if batch.num_columns() != to.fields().len() {
+        return Err(ArrowError::SchemaError(format!(
+            "the statement returned {} columns where its prepared schema has {}; prepare it again",
+            batch.num_columns(),
+            to.fields().len()
+        )));
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(to.fields())
+        .map(|(column, field)| {
+            let from = column.data_type();
+            if from == field.data_type() {
+                Ok(Arc::clone(column))
+            } else if lossless(from, field.data_type()) {
+                arrow::compute::cast(column, field.data_type())
+            } else {
+                Err(ArrowError::CastError(format!(
+                    "column \"{}\" returned {from} where the prepared statement announced {}; prepare it again",
+                    field.name(),
+                    field.data_type()
+                )))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new_with_options(
+        Arc::clone(to),
+        columns,
+        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
 }
 
 /// A DoGet's messages, counted in bytes as they are sent, holding `open`
@@ -428,5 +502,73 @@ async fn fetch_pages(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array as _, AsArray as _, Decimal128Array, Int32Array};
+    use arrow::datatypes::Field;
+
+    use super::*;
+
+    fn one_column(field: Field) -> SchemaRef {
+        Arc::new(Schema::new(vec![field]))
+    }
+
+    #[test]
+    fn only_lossless_casts_conform() {
+        assert!(lossless(&DataType::Int32, &DataType::Int64));
+        assert!(lossless(
+            &DataType::Decimal128(10, 2),
+            &DataType::Decimal128(38, 2)
+        ));
+        assert!(lossless(&DataType::Decimal128(38, 2), &DataType::Utf8));
+        assert!(!lossless(
+            &DataType::Decimal128(38, 2),
+            &DataType::Decimal128(38, 0)
+        ));
+        assert!(!lossless(
+            &DataType::Decimal128(38, 2),
+            &DataType::Decimal128(38, 4)
+        ));
+        assert!(!lossless(&DataType::Int64, &DataType::Int32));
+        assert!(!lossless(&DataType::Utf8, &DataType::Int32));
+    }
+
+    #[test]
+    fn conform_widens_and_refuses_rounding() {
+        let got = RecordBatch::try_new(
+            one_column(Field::new("n", DataType::Decimal128(38, 2), true)),
+            vec![Arc::new(
+                Decimal128Array::from(vec![Some(125), None])
+                    .with_precision_and_scale(38, 2)
+                    .expect("decimal"),
+            )],
+        )
+        .expect("batch");
+        let as_text = one_column(Field::new("n", DataType::Utf8, true));
+        let text = conform(&got, &as_text).expect("to text");
+        assert_eq!(text.schema(), as_text);
+        assert_eq!(text.column(0).as_string::<i32>().value(0), "1.25");
+        assert!(text.column(0).is_null(1));
+        let rounded = one_column(Field::new("n", DataType::Decimal128(38, 0), true));
+        let err = conform(&got, &rounded).expect_err("1.25 is not a decimal(38,0)");
+        assert!(err.to_string().contains("column \"n\""), "{err}");
+        let wider = one_column(Field::new("n", DataType::Decimal128(38, 4), true));
+        assert!(
+            conform(&got, &wider).is_err(),
+            "38 digits do not fit with scale 4"
+        );
+        let ints = RecordBatch::try_new(
+            one_column(Field::new("i", DataType::Int32, false)),
+            vec![Arc::new(Int32Array::from(vec![7]))],
+        )
+        .expect("batch");
+        let decimal = one_column(Field::new("i", DataType::Decimal128(12, 0), false));
+        assert!(
+            conform(&ints, &decimal).is_err(),
+            "not among the lossless casts"
+        );
     }
 }

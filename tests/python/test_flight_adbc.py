@@ -744,13 +744,15 @@ def test_prepare_returns_the_schemas_and_execute_gives_the_rows(cur, local_emula
         f"where s.salesid between ? and ? order by s.salesid /* {unique('prepare')} */"
     )
     before = emulator_stats(local_emulator_url)
-    # adbc_prepare returns the parameter schema: one nullable string per `?`.
+    # adbc_prepare returns the parameter schema: each `?` typed as the column
+    # it is compared with (`s.salesid between ? and ?`: int4).
     parameters = cur.adbc_prepare(sql)
     prepared = stats_delta(before, emulator_stats(local_emulator_url))
     assert parameters is not None
-    assert [(f.name, f.type, f.nullable) for f in parameters] == [("1", pa.string(), True), ("2", pa.string(), True)]
-    # Preparing ran only the `limit 0` schema query.
-    assert prepared.get("ExecuteStatement") == 1, prepared
+    assert [(f.name, f.type, f.nullable) for f in parameters] == [("1", pa.int32(), True), ("2", pa.int32(), True)]
+    # Preparing ran only two `limit 0` queries: the dataset schema's and the
+    # one that types the parameters' columns.
+    assert prepared.get("ExecuteStatement") == 2, prepared
 
     dataset = _dataset_schema(cur)
     assert [(f.name, f.type, f.nullable) for f in dataset] == [
