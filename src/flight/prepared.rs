@@ -302,10 +302,11 @@ impl Gateway {
     }
 
     /// GetFlightInfo(CommandPreparedStatementQuery): the query once per
-    /// bound row. One execution of a query, with `--reuse` off, answers at
-    /// once with the schema known from prepare time and runs while its DoGet
-    /// waits (see [`Gateway::pending_flight_info`]); otherwise the
-    /// executions run to their end first.
+    /// bound row. One execution of a query outside a transaction, with
+    /// `--reuse` off, answers at once with the schema known from prepare
+    /// time and runs while its DoGet waits (see
+    /// [`Gateway::pending_flight_info`]); otherwise the executions run to
+    /// their end first.
     pub(crate) async fn prepared_flight_info(
         &self,
         command: CommandPreparedStatementQuery,
@@ -316,7 +317,14 @@ impl Gateway {
             .open_bound(&command.prepared_statement_handle, principal)
             .await?;
         let mut executions = self.executions(&prepared, &prepared.rows, false).await?;
-        if prepared.is_query && self.reuse.is_none() && executions.len() == 1 {
+        // Not inside a transaction: its session runs one statement at a time,
+        // and a client that started the next before reading this one would
+        // find it busy.
+        if prepared.is_query
+            && self.reuse.is_none()
+            && executions.len() == 1
+            && executions[0].session_id.is_none()
+        {
             let parameters = Parameters::parse(&prepared.sql)?;
             let schema = self
                 .query_schema(&prepared.sql, &parameters, &executions[0], principal)

@@ -228,3 +228,36 @@ async fn a_prepared_query_whose_scale_only_its_values_tell_is_read_exactly() {
         125
     );
 }
+
+#[tokio::test]
+async fn a_prepared_query_in_a_transaction_ends_before_its_flight_info() {
+    // A transaction's session runs one statement at a time: its queries end
+    // before GetFlightInfo answers, so the client's next statement finds the
+    // session free.
+    let stack = stack().await;
+    let mut client = stack.client().await;
+    let transaction = client.begin_transaction().await.expect("begin");
+    let mut prepared = client
+        .prepare("select 7 as seven".to_owned(), Some(transaction.clone()))
+        .await
+        .expect("prepare");
+    let info = prepared.execute().await.expect("GetFlightInfo");
+    assert_eq!(info.total_records, 1, "the statement had ended");
+    let mut next = client
+        .prepare("select 8 as eight".to_owned(), Some(transaction.clone()))
+        .await
+        .expect("prepare the next");
+    let next_info = next.execute().await.expect("the session is free");
+    assert_eq!(
+        crate::common::fetch(&mut client, &info).await[0].num_rows(),
+        1
+    );
+    assert_eq!(
+        crate::common::fetch(&mut client, &next_info).await[0].num_rows(),
+        1
+    );
+    client
+        .end_transaction(transaction, arrow_flight::sql::EndTransaction::Commit)
+        .await
+        .expect("commit");
+}
