@@ -13,6 +13,8 @@
 
 use arrow::datatypes::{DataType, TimeUnit};
 
+use redshift_sqltext::{Skipped, skip_at};
+
 use super::parameters::Parameters;
 
 /// What types the parameters of a statement: explicit casts, and the
@@ -44,61 +46,39 @@ enum Token {
     Other,
 }
 
-/// The tokens of `sql` with each one's nesting depth in parentheses.
+/// The tokens of `sql` with each one's nesting depth in parentheses
+/// (literals, quoted identifiers and comments stepped over as the
+/// placeholders' scan does).
 fn tokens(sql: &str, parameters: &Parameters) -> Vec<(Token, usize)> {
     let b = sql.as_bytes();
     let slots = parameters.slots();
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut i = 0;
+    // The slots, in the order they stand in the text.
+    let mut next_slot = slots.iter().peekable();
     while i < b.len() {
-        if let Some((range, index)) = slots.iter().find(|(r, _)| r.start == i) {
+        // (A slot inside a token already read is no placeholder of it.)
+        while next_slot.next_if(|(r, _)| r.start < i).is_some() {}
+        if let Some((range, index)) = next_slot.next_if(|(r, _)| r.start == i) {
             out.push((Token::Parameter(*index), depth));
             i = range.end;
+            continue;
+        }
+        if let Some((skipped, end)) = skip_at(sql, i) {
+            match skipped {
+                Skipped::StringLiteral => out.push((Token::Other, depth)),
+                Skipped::QuotedIdentifier => {
+                    out.push((Token::Quoted(sql[i..end].to_owned()), depth));
+                }
+                Skipped::Comment => {}
+            }
+            i = end;
             continue;
         }
         let c = b[i];
         match c {
             _ if c.is_ascii_whitespace() => i += 1,
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i = (i + 2).min(b.len());
-            }
-            b'\'' => {
-                i += 1;
-                while i < b.len() {
-                    if b[i] == b'\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                i = (i + 1).min(b.len());
-                out.push((Token::Other, depth));
-            }
-            b'"' => {
-                let start = i;
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += 1;
-                }
-                i = (i + 1).min(b.len());
-                out.push((Token::Quoted(sql[start..i].to_owned()), depth));
-            }
             _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                 let start = i;
                 while i < b.len()

@@ -3,9 +3,11 @@
 //! whether a statement returns rows, only reads, or is two-phase commit.
 
 mod kind;
+mod lex;
 mod placeholders;
 mod quote;
 
 pub use kind::{is_query, is_read_only, is_two_phase_commit, keywords, strip_leading_comments};
+pub use lex::{Skipped, skip_at};
 pub use placeholders::{Placeholder, PlaceholderKind, placeholders};
 pub use quote::{quote_identifier, quote_literal};

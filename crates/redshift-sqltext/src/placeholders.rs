@@ -4,6 +4,8 @@
 
 use std::ops::Range;
 
+use crate::lex::skip_at;
+
 /// What a placeholder looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlaceholderKind {
@@ -34,64 +36,11 @@ pub fn placeholders(sql: &str) -> Vec<Placeholder> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < b.len() {
+        if let Some((_, end)) = skip_at(sql, i) {
+            i = end;
+            continue;
+        }
         match b[i] {
-            b'\'' => {
-                // E'…' allows backslash escapes; plain '…' only doubled quotes.
-                let escapes =
-                    i > 0 && matches!(b[i - 1], b'E' | b'e') && (i < 2 || !is_name_byte(b[i - 2]));
-                i += 1;
-                while i < b.len() {
-                    if escapes && b[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if b[i] == b'\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() {
-                    if b[i] == b'"' {
-                        if b.get(i + 1) == Some(&b'"') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
             b'$' if b.get(i + 1).is_some_and(u8::is_ascii_digit)
                 && (i == 0 || !is_name_byte(b[i - 1])) =>
             {
@@ -107,27 +56,6 @@ pub fn placeholders(sql: &str) -> Vec<Placeholder> {
                     kind: PlaceholderKind::Positional(n),
                 });
                 i = j;
-            }
-            b'$' => {
-                // Dollar quoting: $$…$$ or $tag$…$tag$ (a tag does not start with a digit).
-                let start = i;
-                let mut j = i + 1;
-                while j < b.len() && is_name_byte(b[j]) {
-                    j += 1;
-                }
-                let tagged = j < b.len()
-                    && b[j] == b'$'
-                    && (j == i + 1 || !b[i + 1].is_ascii_digit())
-                    && (start == 0 || !is_name_byte(b[start - 1]));
-                if tagged {
-                    let tag = &sql[start..=j];
-                    match sql[j + 1..].find(tag) {
-                        Some(end) => i = j + 1 + end + tag.len(),
-                        None => i = b.len(),
-                    }
-                } else {
-                    i += 1;
-                }
             }
             b':' if b.get(i + 1) == Some(&b':') => i += 2,
             b':' if b.get(i + 1).is_some_and(|&c| is_name_byte(c)) => {
