@@ -263,10 +263,10 @@ impl Gateway {
     async fn executions(
         &self,
         prepared: &PreparedStatement,
+        parameters: &Parameters,
         rows: &[ParameterRow],
         prefix_rows: bool,
     ) -> Result<Vec<Execution>> {
-        let parameters = Parameters::parse(&prepared.sql)?;
         let session_id = match prepared.session_id.as_str() {
             "" => None,
             session => self.successors.now(&prepared.owner, session).await,
@@ -316,7 +316,10 @@ impl Gateway {
         let prepared = self
             .open_bound(&command.prepared_statement_handle, principal)
             .await?;
-        let mut executions = self.executions(&prepared, &prepared.rows, false).await?;
+        let parameters = Parameters::parse(&prepared.sql)?;
+        let mut executions = self
+            .executions(&prepared, &parameters, &prepared.rows, false)
+            .await?;
         // Not inside a transaction: its session runs one statement at a time,
         // and a client that started the next before reading this one would
         // find it busy.
@@ -325,7 +328,6 @@ impl Gateway {
             && executions.len() == 1
             && executions[0].session_id.is_none()
         {
-            let parameters = Parameters::parse(&prepared.sql)?;
             let schema = self
                 .query_schema(&prepared.sql, &parameters, &executions[0], principal)
                 .await?;
@@ -353,7 +355,10 @@ impl Gateway {
         } else {
             prepared.rows.clone()
         };
-        let executions = self.executions(&prepared, &rows, rows.len() > 1).await?;
+        let parameters = Parameters::parse(&prepared.sql)?;
+        let executions = self
+            .executions(&prepared, &parameters, &rows, rows.len() > 1)
+            .await?;
         self.run_updates(executions).await
     }
 }

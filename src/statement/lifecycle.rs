@@ -53,16 +53,28 @@ impl Drop for CancelOnDrop {
             let in_flight = Arc::clone(&self.in_flight);
             tracing::info!(statement_id = %id, "caller went away; cancelling the statement");
             tokio::spawn(async move {
-                match api.cancel_statement(parent_id(&id)).await {
-                    Ok(_) => in_flight.cancelled(&id),
-                    // Refused: it had ended meanwhile.
-                    Err(e) if e.kind == DataApiErrorKind::Validation => in_flight.cancelled(&id),
-                    Err(e) => {
-                        tracing::debug!(statement_id = %id, error = %e, "cancel after disconnect");
-                    }
+                if let Err(e) = cancel(&*api, &in_flight, &id).await {
+                    tracing::debug!(statement_id = %id, error = %e, "cancel after disconnect");
                 }
             });
         }
+    }
+}
+
+/// CancelStatement of a statement (through its batch for a sub-statement),
+/// which then no longer counts as running. False when it had already ended.
+async fn cancel(api: &dyn DataApi, in_flight: &InFlight, id: &str) -> Result<bool> {
+    match api.cancel_statement(parent_id(id)).await {
+        Ok(cancelled) => {
+            in_flight.cancelled(id);
+            Ok(cancelled)
+        }
+        // Cancelling an ended statement is refused by the Data API.
+        Err(e) if e.kind == DataApiErrorKind::Validation => {
+            in_flight.cancelled(id);
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -189,18 +201,7 @@ impl Statements {
     /// CancelStatement of a statement (through its batch for a sub-statement).
     /// False when it had already ended.
     pub(crate) async fn cancel(&self, id: &str) -> Result<bool> {
-        match self.api.cancel_statement(parent_id(id)).await {
-            Ok(cancelled) => {
-                self.in_flight.cancelled(id);
-                Ok(cancelled)
-            }
-            // Cancelling an ended statement is refused by the Data API.
-            Err(e) if e.kind == DataApiErrorKind::Validation => {
-                self.in_flight.cancelled(id);
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        cancel(&*self.api, &self.in_flight, id).await
     }
 
     /// DescribeStatement once, waiting up to `wait_seconds` for it to end.
