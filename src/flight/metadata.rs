@@ -12,6 +12,7 @@ use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use arrow_flight::sql::metadata::GetTablesBuilder;
 use arrow_flight::sql::{
     Command, CommandGetCrossReference, CommandGetDbSchemas, CommandGetTableTypes, CommandGetTables,
+    XdbcDataType,
 };
 
 use super::gateway::Gateway;
@@ -420,22 +421,22 @@ fn table_types(c: CommandGetTableTypes) -> Result<RecordBatch> {
     builder.build().map_err(flight)
 }
 
-/// The XDBC data type (JDBC/ODBC `java.sql.Types` code) of an Arrow type, as
-/// ADBC maps it.
-fn xdbc_data_type(data_type: &DataType) -> Option<i16> {
+/// The XDBC data type of an Arrow type, as ADBC maps it.
+fn xdbc_data_type(data_type: &DataType) -> Option<XdbcDataType> {
+    use XdbcDataType::*;
     Some(match data_type {
-        DataType::Int16 => 5,
-        DataType::Int32 => 4,
-        DataType::Int64 => -5,
-        DataType::Float32 => 7,
-        DataType::Float64 => 8,
-        DataType::Decimal128(..) => 3,
-        DataType::Boolean => -7,
-        DataType::Utf8 | DataType::LargeUtf8 => 12,
-        DataType::Date32 => 91,
-        DataType::Time64(_) => 92,
-        DataType::Timestamp(..) => 93,
-        DataType::Binary => -3,
+        DataType::Int16 => XdbcSmallint,
+        DataType::Int32 => XdbcInteger,
+        DataType::Int64 => XdbcBigint,
+        DataType::Float32 => XdbcReal,
+        DataType::Float64 => XdbcDouble,
+        DataType::Decimal128(..) => XdbcDecimal,
+        DataType::Boolean => XdbcBit,
+        DataType::Utf8 | DataType::LargeUtf8 => XdbcVarchar,
+        DataType::Date32 => XdbcDate,
+        DataType::Time64(_) => XdbcTime,
+        DataType::Timestamp(..) => XdbcTimestamp,
+        DataType::Binary => XdbcVarbinary,
         _ => return None,
     })
 }
@@ -457,7 +458,7 @@ fn with_xdbc(schema: &SchemaRef, columns: &[crate::dataapi::ColumnMetadata]) -> 
             };
             put("XDBC_TYPE_NAME", c.type_name.clone());
             if let Some(code) = xdbc_data_type(field.data_type()) {
-                put("XDBC_DATA_TYPE", code.to_string());
+                put("XDBC_DATA_TYPE", (code as i32).to_string());
             }
             if c.precision > 0 {
                 put("XDBC_COLUMN_SIZE", c.precision.to_string());
