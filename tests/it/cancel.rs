@@ -74,23 +74,6 @@ async fn a_client_that_goes_away_inside_a_transaction_cancels_its_statement() {
     assert_aborted(&stack, &sql).await;
 }
 
-/// The state the Data API reports for the statement that ran `sql`.
-async fn status_of_sql(stack: &Stack, sql: &str) -> aws_sdk_redshiftdata::types::StatusString {
-    let listed = stack
-        .emulator
-        .client
-        .list_statements()
-        .send()
-        .await
-        .expect("list");
-    listed
-        .statements()
-        .iter()
-        .find(|s| s.query_string() == Some(sql))
-        .and_then(|s| s.status().cloned())
-        .expect("the statement was submitted")
-}
-
 #[tokio::test]
 async fn a_prepared_query_answers_before_it_ends_and_a_dropped_do_get_cancels_it() {
     let stack = stack().await;
@@ -105,7 +88,11 @@ async fn a_prepared_query_answers_before_it_ends_and_a_dropped_do_get_cancels_it
     // out a query whose GetFlightInfo has returned).
     let info = prepared.execute().await.expect("GetFlightInfo");
     use aws_sdk_redshiftdata::types::StatusString;
-    let status = status_of_sql(&stack, &sql).await;
+    let status = crate::common::statement_of_sql(&stack, &sql)
+        .await
+        .status()
+        .cloned()
+        .expect("a status");
     assert!(
         matches!(
             status,

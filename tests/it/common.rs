@@ -318,9 +318,12 @@ pub(crate) async fn fetch(
     batches
 }
 
-/// Finds the Data API statement that ran `sql` and long-polls it to its
-/// end: it must end ABORTED, cancelled by the gateway.
-pub(crate) async fn assert_aborted(stack: &Stack, sql: &str) {
+/// The Data API statement that ran `sql` (alone or in a batch), as
+/// ListStatements shows it.
+pub(crate) async fn statement_of_sql(
+    stack: &Stack,
+    sql: &str,
+) -> aws_sdk_redshiftdata::types::StatementData {
     let listed = stack
         .emulator
         .client
@@ -328,14 +331,20 @@ pub(crate) async fn assert_aborted(stack: &Stack, sql: &str) {
         .send()
         .await
         .expect("list");
-    let id = listed
+    listed
         .statements()
         .iter()
         .find(|s| {
             s.query_string() == Some(sql) || s.query_strings().iter().any(|q| q.as_str() == sql)
         })
-        .map(|s| s.id().to_owned())
-        .expect("the statement was submitted");
+        .cloned()
+        .expect("the statement was submitted")
+}
+
+/// Finds the Data API statement that ran `sql` and long-polls it to its
+/// end: it must end ABORTED, cancelled by the gateway.
+pub(crate) async fn assert_aborted(stack: &Stack, sql: &str) {
+    let id = statement_of_sql(stack, sql).await.id().to_owned();
     let d = stack
         .emulator
         .client
