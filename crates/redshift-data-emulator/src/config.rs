@@ -2,6 +2,7 @@
 //! default is one constant that both clap and `Default` use.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use crate::operation::Operation;
 
@@ -23,6 +24,9 @@ pub const DEFAULT_MAX_SESSIONS: usize = 100;
 pub const DEFAULT_FAULT_PROBABILITY: f64 = 0.0;
 /// Default `--latency-ms`: no added latency.
 pub const DEFAULT_LATENCY_MS: u64 = 0;
+/// Default `--slices`: the slices an UNLOAD with PARALLEL ON spreads its rows
+/// over, one file series each (a small Redshift cluster has a few per node).
+pub const DEFAULT_SLICES: usize = 4;
 
 /// How CSV result pages (GetStatementResultV2) write NULL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -118,6 +122,37 @@ pub struct EmulatorConfig {
     /// `ListTables,CancelStatement`).
     #[arg(long = "deny-operations", env = "RSFS_EMULATOR_DENY_OPERATIONS", value_delimiter = ',', value_parser = parse_operation)]
     pub deny_operations: Vec<Operation>,
+    /// Slices of the emulated cluster: UNLOAD with PARALLEL ON deals rows out
+    /// to them in turn, and each slice that gets rows writes its own files.
+    #[arg(long = "slices", env = "RSFS_EMULATOR_SLICES", default_value_t = DEFAULT_SLICES, value_parser = parse_slices)]
+    pub slices: usize,
+    /// Where UNLOAD writes instead of S3: `s3://bucket/key` is the file
+    /// `DIR/bucket/key` (the directories are created as needed).
+    #[arg(
+        id = "s3_local_dir",
+        long = "s3-local-dir",
+        value_name = "DIR",
+        env = "RSFS_EMULATOR_S3_LOCAL_DIR"
+    )]
+    pub unload_local_dir: Option<PathBuf>,
+    /// An S3-compatible server UNLOAD writes to (path-style requests, `http://`
+    /// allowed), with credentials and region from the usual `AWS_*` variables;
+    /// without it and without `--s3-local-dir`, UNLOAD writes to S3.
+    #[arg(
+        id = "s3_endpoint",
+        long = "s3-endpoint",
+        value_name = "URL",
+        env = "RSFS_EMULATOR_S3_ENDPOINT"
+    )]
+    pub unload_s3_endpoint: Option<String>,
+}
+
+/// Parses `--slices`: a whole number of at least 1.
+fn parse_slices(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("the number of slices is a whole number of at least 1".to_owned()),
+    }
 }
 
 /// Parses an operation's name in the service model.
@@ -148,6 +183,9 @@ impl Default for EmulatorConfig {
             latency_ms: DEFAULT_LATENCY_MS,
             csv_null: CsvNull::Unquoted,
             deny_operations: Vec::new(),
+            slices: DEFAULT_SLICES,
+            unload_local_dir: None,
+            unload_s3_endpoint: None,
         }
     }
 }
@@ -182,6 +220,9 @@ mod tests {
         assert_eq!(c.latency_ms, defaults.latency_ms);
         assert_eq!(c.csv_null, defaults.csv_null);
         assert_eq!(c.deny_operations, defaults.deny_operations);
+        assert_eq!(c.slices, defaults.slices);
+        assert_eq!(c.unload_local_dir, defaults.unload_local_dir);
+        assert_eq!(c.unload_s3_endpoint, defaults.unload_s3_endpoint);
     }
 
     #[test]
@@ -206,6 +247,12 @@ mod tests {
             "quoted",
             "--deny-operations",
             "ListTables,CancelStatement",
+            "--slices",
+            "2",
+            "--s3-local-dir",
+            "/tmp/unload",
+            "--s3-endpoint",
+            "http://127.0.0.1:9000",
         ])
         .expect("flags");
         assert_eq!(parsed.args.listen.port(), 0);
@@ -222,6 +269,13 @@ mod tests {
             c.deny_operations,
             [Operation::ListTables, Operation::CancelStatement]
         );
+        assert_eq!(c.slices, 2);
+        assert_eq!(c.unload_local_dir, Some(PathBuf::from("/tmp/unload")));
+        assert_eq!(
+            c.unload_s3_endpoint.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
         assert!(Command::try_parse_from(["emulator", "--deny-operations", "DropCluster"]).is_err());
+        assert!(Command::try_parse_from(["emulator", "--slices", "0"]).is_err());
     }
 }

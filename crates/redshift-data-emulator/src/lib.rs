@@ -1,6 +1,8 @@
 //! A local Redshift Data API: the AWS JSON 1.1 wire protocol of all 12
 //! operations, served over HTTP and run on a real PostgreSQL, so that the
 //! unchanged AWS SDKs work against it through an endpoint URL.
+//! `UNLOAD … FORMAT PARQUET` writes Parquet files to S3, an S3-compatible
+//! server or a local directory (`--unload-*` flags).
 //!
 //! `serve(config, postgres_url, listener, shutdown)` serves on a listener the
 //! caller bound (tests bind port 0); [`ThrowawayCluster`] starts a PostgreSQL
@@ -22,6 +24,7 @@ mod results;
 mod sessions;
 mod state;
 mod statements;
+mod unload;
 mod values;
 
 use std::sync::Arc;
@@ -34,7 +37,7 @@ pub use config::CsvNull;
 pub use config::{
     DEFAULT_DATABASE, DEFAULT_FAULT_PROBABILITY, DEFAULT_LATENCY_MS, DEFAULT_LISTEN,
     DEFAULT_MAX_ACTIVE_STATEMENTS, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_SESSIONS,
-    DEFAULT_PAGE_BYTES, DEFAULT_RETENTION_SECONDS, EmulatorArgs, EmulatorConfig,
+    DEFAULT_PAGE_BYTES, DEFAULT_RETENTION_SECONDS, DEFAULT_SLICES, EmulatorArgs, EmulatorConfig,
 };
 pub use error::ApiError;
 pub use operation::Operation;

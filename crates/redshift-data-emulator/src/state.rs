@@ -11,12 +11,15 @@ use crate::error::ApiError;
 use crate::operation::Operation;
 use crate::postgres::Connector;
 use crate::records::{Session, Statement, lock};
+use crate::unload::Stores;
 
 /// Shared state of one emulator.
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) config: EmulatorConfig,
     pub(crate) connector: Connector,
+    /// The buckets UNLOAD writes to.
+    pub(crate) unload_stores: Stores,
     statements: Mutex<HashMap<String, Arc<Statement>>>,
     client_tokens: Mutex<HashMap<String, String>>,
     pub(crate) sessions: Mutex<HashMap<String, Arc<Session>>>,
@@ -28,6 +31,7 @@ impl State {
     /// A fresh emulator that runs statements through `connector`.
     pub(crate) fn new(config: EmulatorConfig, connector: Connector) -> Self {
         Self {
+            unload_stores: Stores::new(&config),
             config,
             connector,
             statements: Mutex::default(),

@@ -242,6 +242,9 @@ impl State {
         parameters: Option<&[SqlParameter]>,
         format: ResultFormat,
     ) -> Result<SqlOutcome, Failure> {
+        if crate::unload::is_unload(sql) {
+            return self.run_unload(conn, sql, parameters).await;
+        }
         let (sql, names) = match parameters {
             Some(_) => {
                 let r = params::rewrite(sql);
@@ -311,6 +314,34 @@ impl State {
             rows: i64::try_from(result.rows()).unwrap_or(i64::MAX),
             size: i64::try_from(result.size()).unwrap_or(i64::MAX),
             result: Some(result),
+        })
+    }
+}
+
+impl State {
+    /// Runs an UNLOAD: no result set, ResultRows the rows unloaded.
+    async fn run_unload(
+        &self,
+        conn: &Connection,
+        sql: &str,
+        parameters: Option<&[SqlParameter]>,
+    ) -> Result<SqlOutcome, Failure> {
+        if parameters.is_some() {
+            return Err(Failure {
+                message: "ERROR: the emulator runs UNLOAD without named parameters".to_owned(),
+                cancelled: false,
+            });
+        }
+        let rows = crate::unload::run(&conn.client, sql, &self.unload_stores, self.config.slices)
+            .await
+            .map_err(|f| Failure {
+                message: f.message,
+                cancelled: f.cancelled,
+            })?;
+        Ok(SqlOutcome {
+            rows: i64::try_from(rows).unwrap_or(i64::MAX),
+            size: 0,
+            result: None,
         })
     }
 }

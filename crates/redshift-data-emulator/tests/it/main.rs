@@ -8,4 +8,5 @@ mod protocol;
 mod sdk;
 mod sessions;
 mod statements;
+mod unload;
 mod values;
