@@ -106,6 +106,12 @@ pub enum GatewayError {
         /// The encoder's error.
         source: SharedSource,
     },
+    /// An UNLOAD result whose files were deleted (it expired).
+    #[error("{0}")]
+    ResultGone(String),
+    /// The object store that holds UNLOAD results failed or refused the gateway.
+    #[error("{0}")]
+    Storage(String),
     /// Anything else that is the server's fault.
     #[error("{0}")]
     Internal(String),
@@ -203,6 +209,11 @@ impl From<GatewayError> for Status {
                 with_retry_hint(Status::resource_exhausted(message), 1000)
             }
             GatewayError::ReadOnly(_) => Status::permission_denied(message),
+            GatewayError::ResultGone(_) => Status::not_found(message),
+            GatewayError::Storage(_) => {
+                tracing::warn!(error = %message, "UNLOAD result store");
+                Status::unavailable(message)
+            }
             GatewayError::Ticket(TicketError::BadSignature) | GatewayError::ForeignTicket => {
                 tracing::warn!(error = %message, "refused a ticket");
                 Status::permission_denied(message)

@@ -20,6 +20,7 @@ pub(crate) mod statement;
 pub mod telemetry;
 pub mod ticket;
 pub mod tls;
+pub(crate) mod unload;
 
 use std::sync::Arc;
 
@@ -144,6 +145,11 @@ pub fn service(
         Some(path) => auth::identity_map::IdentityMap::read(path)?,
         None => auth::identity_map::IdentityMap::default(),
     };
+    let unload = unload::Unload::new(
+        &config.service.unload,
+        &config.aws,
+        config.service.cache.cache_ttl.get(),
+    )?;
     let gateway = Gateway::new(
         statements,
         signer,
@@ -151,6 +157,7 @@ pub fn service(
         identities,
         &config.service.query,
         &config.service.limits,
+        unload,
     );
     Ok(FlightSqlService::new(
         gateway,

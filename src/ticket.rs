@@ -156,6 +156,7 @@ mod tests {
             has_result_set: true,
             database: "dev".into(),
             announced_schema: Vec::new(),
+            ..StatementHandle::default()
         }
     }
 

@@ -1,6 +1,6 @@
 //! The configuration file (`--config`, TOML): the blocks of the flags as
 //! tables (`[server]`, `[auth]`, `[cache]`, `[limits]`, `[retry]`, `[query]`,
-//! `[target]`, `[aws]`, `[emulator]`), each key a flag's long name; flags and
+//! `[target]`, `[aws]`, `[unload]`, `[emulator]`), each key a flag's long name; flags and
 //! `RSFS_*` variables override it. `--print-config` prints the effective
 //! configuration in the same form, secrets redacted.
 //!

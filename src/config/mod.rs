@@ -14,6 +14,7 @@ mod server;
 mod target;
 mod tls;
 mod units;
+mod unload;
 
 use std::net::SocketAddr;
 
@@ -27,6 +28,7 @@ pub use server::ServerConfig;
 pub use target::DataApiTarget;
 pub use tls::{ClientAuth, TlsConfig};
 pub use units::{ByteSize, HumanDuration, UnitError};
+pub use unload::{S3Uri, UnloadConfig, UnloadMode};
 
 /// Everything the gateway needs besides its listener and its Data API.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
@@ -67,6 +69,9 @@ pub struct ServiceConfig {
     /// Query execution.
     #[command(flatten)]
     pub query: QueryConfig,
+    /// Large results through UNLOAD.
+    #[command(flatten)]
+    pub unload: UnloadConfig,
 }
 
 /// Default address of `serve`.

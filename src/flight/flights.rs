@@ -53,6 +53,7 @@ impl Gateway {
                     has_result_set: true,
                     database: self.default_database().to_owned(),
                     announced_schema: Vec::new(),
+                    ..StatementHandle::default()
                 };
                 info = info.with_endpoint(endpoint(self, &handle));
             }

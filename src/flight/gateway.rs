@@ -44,6 +44,8 @@ pub(crate) struct Gateway {
     /// The transactions of client connections, for statements prepared in
     /// one that has ended.
     pub(crate) successors: super::successor::Successors,
+    /// The UNLOAD result path, when configured.
+    pub(crate) unload: Option<Arc<crate::unload::Unload>>,
 }
 
 impl Gateway {
@@ -56,6 +58,7 @@ impl Gateway {
         identities: crate::auth::identity_map::IdentityMap,
         query: &QueryConfig,
         limits: &LimitsConfig,
+        unload: Option<crate::unload::Unload>,
     ) -> Self {
         let reuse = (!query.reuse.get().is_zero()).then(|| {
             moka::future::Cache::builder()
@@ -85,6 +88,7 @@ impl Gateway {
             read_only: query.read_only,
             identities: Arc::new(identities),
             successors: super::successor::Successors::default(),
+            unload: unload.map(Arc::new),
         }
     }
 

@@ -238,6 +238,7 @@ impl Gateway {
                 .or_else(|| target.catalog.clone()),
             schema: target.schema.clone(),
             connection: target.connection,
+            unload: None,
         };
         let base = self.execution(
             String::new(),

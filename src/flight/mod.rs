@@ -30,6 +30,7 @@ mod session;
 mod sql_info;
 mod successor;
 mod transaction;
+mod unload;
 mod update;
 
 use std::future::Future;
@@ -281,7 +282,7 @@ impl FlightService for FlightSqlService {
                     }
                     Command::CommandPreparedStatementQuery(c) => {
                         gateway
-                            .prepared_flight_info(c, descriptor, &principal)
+                            .prepared_flight_info(c, descriptor, &principal, &target)
                             .await
                     }
                     other if metadata::metadata_schema(&other).is_some() => {

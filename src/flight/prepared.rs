@@ -18,12 +18,14 @@ use redshift_sqltext::is_query;
 use super::gateway::Gateway;
 use super::parameters::{Parameters, rows_of};
 use super::query::schema_ipc;
+use super::session::SessionTarget;
 use crate::auth::Principal;
 use crate::dataapi::{ExecuteRequest, SqlParameter};
 use crate::error::{GatewayError, Result};
 use crate::statement::{Execution, check_size};
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::{ParameterRow, PreparedStatement};
+use crate::unload::UnloadReason;
 
 /// Whether a prepare-time schema is the one the query's result will have:
 /// not when a numeric column had no precision to report without values
@@ -277,6 +279,7 @@ impl Gateway {
             database: Some(prepared.database.clone()).filter(|d| !d.is_empty()),
             session_id: session_id.clone(),
             search_path: Some(prepared.search_path.clone()).filter(|s| !s.is_empty()),
+            unload: None,
         };
         if rows.is_empty() {
             if !parameters.names.is_empty() {
@@ -312,6 +315,7 @@ impl Gateway {
         command: CommandPreparedStatementQuery,
         descriptor: FlightDescriptor,
         principal: &Principal,
+        target: &SessionTarget,
     ) -> Result<FlightInfo> {
         let prepared = self
             .open_bound(&command.prepared_statement_handle, principal)
@@ -320,6 +324,15 @@ impl Gateway {
         let mut executions = self
             .executions(&prepared, &parameters, &prepared.rows, false)
             .await?;
+        for execution in &mut executions {
+            execution.unload = target.unload;
+        }
+        if prepared.is_query && executions.len() == 1 && self.unload_first(&executions[0]) {
+            let execution = executions.remove(0);
+            return self
+                .unload_flight_info(execution, descriptor, principal, UnloadReason::Asked)
+                .await;
+        }
         // Not inside a transaction: its session runs one statement at a time,
         // and a client that started the next before reading this one would
         // find it busy.

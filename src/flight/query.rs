@@ -20,6 +20,7 @@ use crate::statement::{
     Execution, Finished, FlightDataStream, ReuseKey, cache_key, ensure_finished, handle_format,
 };
 use crate::ticket::{PayloadKind, StatementHandle};
+use crate::unload::UnloadReason;
 
 /// How long the Data API keeps a statement's result.
 pub(crate) const RESULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
@@ -95,6 +96,7 @@ impl Gateway {
             has_result_set: true,
             database,
             announced_schema: Vec::new(),
+            ..StatementHandle::default()
         })
     }
 
@@ -116,7 +118,31 @@ impl Gateway {
         descriptor: FlightDescriptor,
         principal: &Principal,
     ) -> Result<FlightInfo> {
-        let finished = match (&self.reuse, &execution.session_id) {
+        if self.unload_first(&execution) {
+            return self
+                .unload_flight_info(execution, descriptor, principal, UnloadReason::Asked)
+                .await;
+        }
+        let unload_after = self.unload.is_some().then(|| execution.clone());
+        let paged = async {
+            let finished = self.page_query(execution, principal).await?;
+            self.finished_flight_info(finished.handle, &finished.description, descriptor.clone())
+                .await
+        };
+        match (paged.await, unload_after) {
+            (Err(e), Some(execution)) if self.unload_after(&execution, &e) => {
+                tracing::info!(error = %e, "the Data API refused the result as too large; running the query again through UNLOAD");
+                self.unload_flight_info(execution, descriptor, principal, UnloadReason::TooLarge)
+                    .await
+            }
+            (answer, _) => answer,
+        }
+    }
+
+    /// Runs a query for the page path: once, or shared with an identical
+    /// one when reuse is on.
+    async fn page_query(&self, execution: Execution, principal: &Principal) -> Result<Finished> {
+        Ok(match (&self.reuse, &execution.session_id) {
             // Statements of a transaction see its uncommitted state: never shared.
             (Some(reuse), None) => {
                 let key = ReuseKey {
@@ -132,9 +158,7 @@ impl Gateway {
                     .map_err(|e| (*e).clone())?
             }
             _ => self.run_query(execution, principal).await?,
-        };
-        self.finished_flight_info(finished.handle, &finished.description, descriptor)
-            .await
+        })
     }
 
     /// GetFlightInfo of a query whose schema is known before it runs (a
@@ -267,6 +291,9 @@ impl Gateway {
             return Err(GatewayError::ForeignTicket);
         }
         tracing::Span::current().record("statement_id", handle.statement_id.as_str());
+        if !handle.unload_object.is_empty() {
+            return self.do_get_unloaded(handle).await;
+        }
         if handle.announced_schema.is_empty() {
             return self.statements.stream_result(handle, None).await;
         }

@@ -1,5 +1,6 @@
 //! Flight session options (SetSessionOptions, GetSessionOptions,
-//! CloseSession): `catalog` (the database statements run in) and `schema`,
+//! CloseSession): `catalog` (the database statements run in), `schema` and
+//! `unload` (auto, on, off: whether results are read through UNLOAD),
 //! kept stateless in a signed cookie the client sends back (the JDBC driver
 //! calls these when its `catalog` property is set).
 
@@ -10,6 +11,7 @@ use tonic::metadata::MetadataMap;
 
 use super::gateway::Gateway;
 use crate::auth::Principal;
+use crate::config::UnloadMode;
 use crate::error::Result;
 use crate::ticket::PayloadKind;
 use crate::ticket::proto::{
@@ -28,7 +30,14 @@ pub(crate) struct SessionTarget {
     /// The client connection the call came on (its transactions follow it:
     /// see `successor`).
     pub(crate) connection: Option<std::net::SocketAddr>,
+    /// Whether results are read through UNLOAD: the `rsfs-unload` header,
+    /// else the `unload` option (`None`: the server's default).
+    pub(crate) unload: Option<UnloadMode>,
 }
+
+/// The header that sets the unload mode of one call (a JDBC URL property
+/// of the same name becomes this header).
+pub(crate) const UNLOAD_HEADER: &str = "rsfs-unload";
 
 /// The cookie that carries the session options.
 pub(crate) const COOKIE: &str = "rsfs_session";
@@ -50,10 +59,15 @@ impl Gateway {
         principal: &Principal,
     ) -> SessionTarget {
         let options = self.session_options(metadata, principal);
+        let header = metadata
+            .get(UNLOAD_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<UnloadMode>().ok());
         SessionTarget {
             catalog: Some(options.catalog).filter(|c| !c.is_empty()),
             schema: Some(options.schema).filter(|s| !s.is_empty()),
             connection: None,
+            unload: header.or_else(|| options.unload.parse().ok()),
         }
     }
 
@@ -120,7 +134,10 @@ impl Gateway {
                     }
                 }
                 ("schema", Some(schema)) => options.schema = schema,
-                ("catalog" | "schema", None) => {
+                ("unload", Some(mode)) if mode.parse::<UnloadMode>().is_ok() => {
+                    options.unload = mode.trim().to_ascii_lowercase();
+                }
+                ("catalog" | "schema" | "unload", _) => {
                     errors.insert(
                         name,
                         invalid(set_session_options_result::ErrorValue::InvalidValue),
@@ -156,6 +173,16 @@ impl Gateway {
                 SessionOptionValue {
                     option_value: Some(session_option_value::OptionValue::StringValue(
                         options.schema.clone(),
+                    )),
+                },
+            );
+        }
+        if !options.unload.is_empty() {
+            session_options.insert(
+                "unload".to_owned(),
+                SessionOptionValue {
+                    option_value: Some(session_option_value::OptionValue::StringValue(
+                        options.unload.clone(),
                     )),
                 },
             );

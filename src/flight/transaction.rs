@@ -56,6 +56,7 @@ impl Gateway {
                     database: None,
                     session_id: Some(transaction.session_id),
                     search_path: target.schema.clone(),
+                    unload: target.unload,
                 })
             }
             None => Ok(Execution {
@@ -64,6 +65,7 @@ impl Gateway {
                 database: target.catalog.clone(),
                 session_id: None,
                 search_path: target.schema.clone(),
+                unload: target.unload,
             }),
         }
     }

@@ -53,6 +53,43 @@ fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// The bucket and prefix `local` unloads to when none is given.
+pub const LOCAL_UNLOAD_URI: &str = "s3://local-unload/results/";
+/// The IAM role `local` names in its UNLOAD statements when none is given.
+pub const LOCAL_UNLOAD_ROLE: &str = "arn:aws:iam::123456789012:role/local-unload";
+
+/// Points the gateway's and the emulator's UNLOAD at the same place: the S3
+/// endpoint given to either, else a directory of `local`'s own (returned,
+/// to be removed at the end). UNLOAD is so always available locally.
+fn local_unload(args: &mut LocalArgs) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let unload = &mut args.service.unload;
+    if unload.unload_s3_uri.is_none() {
+        unload.unload_s3_uri = Some(LOCAL_UNLOAD_URI.parse().map_err(anyhow::Error::msg)?);
+    }
+    unload
+        .unload_iam_role
+        .get_or_insert_with(|| LOCAL_UNLOAD_ROLE.to_owned());
+    let emulator = &mut args.emulator;
+    match (&unload.unload_s3_endpoint, &emulator.unload_s3_endpoint) {
+        (Some(url), None) => emulator.unload_s3_endpoint = Some(url.clone()),
+        (None, Some(url)) => unload.unload_s3_endpoint = Some(url.clone()),
+        _ => {}
+    }
+    if unload.unload_s3_endpoint.is_some() {
+        return Ok(None);
+    }
+    let (dir, owned) = match (&unload.unload_local_dir, &emulator.unload_local_dir) {
+        (Some(dir), _) | (None, Some(dir)) => (dir.clone(), false),
+        (None, None) => (
+            std::env::temp_dir().join(format!("rsfs-local-unload-{}", std::process::id())),
+            true,
+        ),
+    };
+    unload.unload_local_dir = Some(dir.clone());
+    emulator.unload_local_dir = Some(dir.clone());
+    Ok(owned.then_some(dir))
+}
+
 /// Runs PostgreSQL, the emulator and the gateway until `shutdown`; calls
 /// `announce` with each ready line.
 pub async fn run(
@@ -60,6 +97,8 @@ pub async fn run(
     shutdown: CancellationToken,
     announce: impl Fn(&str),
 ) -> anyhow::Result<()> {
+    let mut args = args;
+    let unload_dir = local_unload(&mut args)?;
     let cluster = tokio::task::spawn_blocking(ThrowawayCluster::start).await??;
     let admin = cluster.url("postgres");
     let database = args.emulator.default_database.clone();
@@ -118,6 +157,9 @@ pub async fn run(
     ));
     let served = crate::run(config, std::sync::Arc::new(api), listener, shutdown).await;
     if let Some(dir) = tls_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if let Some(dir) = unload_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
     served?;

@@ -38,6 +38,9 @@ pub(crate) struct Execution {
     pub(crate) session_id: Option<String>,
     /// The schema session option: runs after `set search_path`.
     pub(crate) search_path: Option<String>,
+    /// The unload session option or header: whether the result is read
+    /// through UNLOAD (`None`: the server's default).
+    pub(crate) unload: Option<crate::config::UnloadMode>,
 }
 
 impl Execution {

@@ -158,6 +158,37 @@ impl Statements {
     }
 }
 
+impl Statements {
+    /// Streams `batches` (read from elsewhere than the Data API's pages: an
+    /// UNLOAD file) in `schema`, counted as an open stream of its principal
+    /// like any result. The batches are pulled as the client reads, so a
+    /// client that does not read holds nothing shared; the keep-alive runs
+    /// while a slow read from the store is pending.
+    pub(crate) fn stream_batches(
+        &self,
+        schema: SchemaRef,
+        batches: BoxStream<'static, Result<RecordBatch, GatewayError>>,
+    ) -> Result<FlightDataStream, GatewayError> {
+        let principal = super::drain::InFlight::principal();
+        self.result_bytes.admit(&principal)?;
+        let open = self.in_flight.stream();
+        let batches = batches
+            .inspect_ok(count_rows)
+            .map_err(|e| FlightError::Tonic(Box::new(Status::from(e))));
+        let stream = FlightDataEncoderBuilder::new()
+            .with_schema(Arc::clone(&schema))
+            .build(batches)
+            .map_err(Status::from);
+        let beat = self
+            .stream_keepalive
+            .and_then(|every| Some((every, empty_batch_message(&schema)?)));
+        Ok(match beat {
+            Some((every, beat)) => counted(with_keepalive(stream, every, beat), open),
+            None => counted(stream, open),
+        })
+    }
+}
+
 /// Whether every value of type `from` is exactly a value of type `to`:
 /// text of anything, wider integers and floats, decimals with room for
 /// every digit. Anything else would round or truncate.

@@ -58,6 +58,11 @@ pub const STATEMENTS_IN_FLIGHT: &str = "rsfs_statements_in_flight";
 pub const RESULT_FORMAT: &str = "rsfs_result_format";
 /// Keep-alive messages sent on result streams waiting for their next page.
 pub const STREAM_KEEPALIVES: &str = "rsfs_stream_keepalives_total";
+/// Queries whose result was read through UNLOAD, by `reason` (`asked`:
+/// the unload option; `too_large`: the Data API refused the result).
+pub const UNLOAD_QUERIES: &str = "rsfs_unload_queries_total";
+/// UNLOAD result folders deleted when they expired.
+pub const UNLOAD_RESULTS_DELETED: &str = "rsfs_unload_results_deleted_total";
 
 /// Most distinct principals that get a label of their own.
 pub const MAX_PRINCIPAL_LABELS: usize = 100;

@@ -65,6 +65,10 @@ pub(crate) struct StackOptions {
     /// Query settings (`result_format`, `auto_format` and `reuse_seconds` win
     /// over theirs).
     pub(crate) query: redshift_flight_sql::config::QueryConfig,
+    /// The UNLOAD path (off unless its location and role are set).
+    pub(crate) unload: redshift_flight_sql::config::UnloadConfig,
+    /// `--cache-ttl` in seconds (0: the fixture's 600).
+    pub(crate) cache_ttl_seconds: u64,
 }
 
 /// Starts an emulator and a gateway on free ports.
@@ -112,7 +116,10 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
         auth,
         cache: CacheConfig {
             cache_bytes: Some(ByteSize::mib(256)),
-            cache_ttl: HumanDuration::secs(600),
+            cache_ttl: HumanDuration::secs(match options.cache_ttl_seconds {
+                0 => 600,
+                n => n,
+            }),
         },
         query: QueryConfig {
             result_format: if options.auto_format {
@@ -126,6 +133,7 @@ pub(crate) async fn gateway(emulator_url: &str, options: StackOptions) -> Gatewa
         limits: options.limits,
         server: options.server,
         tls: options.tls,
+        unload: options.unload,
         ..ServiceConfig::default()
     };
     let api = std::sync::Arc::new(AwsDataApi::with_static_credentials(

@@ -21,3 +21,4 @@ mod result_format;
 mod soak;
 mod tls;
 mod tokens;
+mod unload;

@@ -1,0 +1,161 @@
+//! Queries answered through UNLOAD: GetFlightInfo runs the query as
+//! `UNLOAD … FORMAT PARQUET` (and, beside it, with `LIMIT 0` for the exact
+//! schema the page path would give), then answers one endpoint per Parquet
+//! file, each with its own signed ticket; DoGet streams one file.
+
+use std::sync::Arc;
+
+use arrow_flight::{FlightDescriptor, FlightInfo};
+
+use super::gateway::Gateway;
+use super::query::{endpoint, schema_ipc, unix_now};
+use crate::auth::Principal;
+use crate::config::UnloadMode;
+use crate::error::{GatewayError, Result};
+use crate::statement::{Execution, FlightDataStream};
+use crate::ticket::StatementHandle;
+use crate::unload::{Unload, UnloadReason, is_result_too_large};
+
+impl Gateway {
+    /// The mode that applies to `execution`: its own, else the server's;
+    /// `None` when UNLOAD is not configured.
+    pub(crate) fn unload_mode(&self, execution: &Execution) -> Option<UnloadMode> {
+        let unload = self.unload.as_ref()?;
+        Some(execution.unload.unwrap_or_else(|| unload.mode()))
+    }
+
+    /// Whether `execution` goes through UNLOAD from the start.
+    pub(crate) fn unload_first(&self, execution: &Execution) -> bool {
+        self.unload_mode(execution) == Some(UnloadMode::On)
+            && match Unload::eligible(
+                &execution.sql,
+                execution.session_id.is_some(),
+                !execution.parameters.is_empty(),
+            ) {
+                Ok(()) => true,
+                Err(why) => {
+                    tracing::info!(reason = %why, "the query takes the page path, not UNLOAD");
+                    false
+                }
+            }
+    }
+
+    /// Whether a page-path failure of `execution` is retried through UNLOAD.
+    pub(crate) fn unload_after(&self, execution: &Execution, error: &GatewayError) -> bool {
+        is_result_too_large(error)
+            && matches!(
+                self.unload_mode(execution),
+                Some(UnloadMode::Auto | UnloadMode::On)
+            )
+            && Unload::eligible(
+                &execution.sql,
+                execution.session_id.is_some(),
+                !execution.parameters.is_empty(),
+            )
+            .is_ok()
+    }
+
+    /// GetFlightInfo of a query through UNLOAD.
+    pub(crate) async fn unload_flight_info(
+        &self,
+        execution: Execution,
+        descriptor: FlightDescriptor,
+        principal: &Principal,
+        reason: UnloadReason,
+    ) -> Result<FlightInfo> {
+        let unload = self
+            .unload
+            .as_ref()
+            .ok_or_else(|| GatewayError::Internal("UNLOAD is not configured".to_owned()))?;
+        let statement = unload.statement(&execution.sql);
+        let label = reason.label();
+        tracing::info!(folder = %statement.folder, reason = label, "running the query through UNLOAD");
+        metrics::counter!(crate::telemetry::metrics::UNLOAD_QUERIES, "reason" => label)
+            .increment(1);
+        let probe = Execution {
+            sql: Unload::schema_query(&execution.sql),
+            ..execution.clone()
+        };
+        let unloading = Execution {
+            sql: statement.sql.clone(),
+            ..execution
+        };
+        // Both at once: the schema query is quick, the UNLOAD is the work.
+        let (schema, unloaded) = tokio::try_join!(
+            async {
+                let handle = self.submit_query(probe, principal).await?;
+                self.statements.wait_finished(&handle.statement_id).await?;
+                let first = self.statements.first_page(&handle).await?;
+                Ok::<_, GatewayError>(first.schema())
+            },
+            async {
+                let handle = self.submit_query(unloading, principal).await?;
+                self.statements.wait_finished(&handle.statement_id).await?;
+                Ok::<_, GatewayError>(handle)
+            },
+        )?;
+        let files = match unload.files(&statement.folder).await {
+            Ok(files) => files,
+            Err(e) => {
+                unload.discard(&statement.folder).await;
+                return Err(e);
+            }
+        };
+        let announced = schema_ipc(&schema)?.to_vec();
+        let expires_at = i64::try_from((unix_now() + unload.retention()).as_secs()).unwrap_or(0);
+        let total_records = files
+            .iter()
+            .map(|f| f.rows)
+            .sum::<Option<i64>>()
+            .unwrap_or(-1);
+        let mut info = FlightInfo::new()
+            .with_descriptor(descriptor)
+            .with_ordered(statement.ordered)
+            .try_with_schema(&schema)
+            .map_err(|e| GatewayError::encode("a FlightInfo schema", e))?
+            .with_total_records(total_records)
+            .with_total_bytes(-1);
+        for file in files {
+            let handle = StatementHandle {
+                expires_at,
+                announced_schema: announced.clone(),
+                unload_object: file.key,
+                unload_object_bytes: file.bytes,
+                ..unloaded.clone()
+            };
+            info = info.with_endpoint(endpoint(self, &handle));
+        }
+        Ok(info)
+    }
+
+    /// DoGet of one UNLOAD file.
+    pub(crate) async fn do_get_unloaded(
+        &self,
+        handle: StatementHandle,
+    ) -> Result<FlightDataStream> {
+        let unload = self.unload.as_ref().ok_or_else(|| {
+            GatewayError::ResultGone(
+                "this ticket names an UNLOAD result, and this gateway has no --unload-s3-uri"
+                    .to_owned(),
+            )
+        })?;
+        if handle.expires_at < i64::try_from(unix_now().as_secs()).unwrap_or(i64::MAX) {
+            return Err(GatewayError::ResultGone(format!(
+                "UNLOAD file {} expired; run the query again",
+                handle.unload_object
+            )));
+        }
+        let schema = Arc::new(
+            arrow::ipc::convert::try_schema_from_ipc_buffer(&handle.announced_schema)
+                .map_err(|e| GatewayError::encode("decoding our own ticket's schema", e))?,
+        );
+        let batches = unload
+            .batches(
+                &handle.unload_object,
+                handle.unload_object_bytes,
+                Arc::clone(&schema),
+            )
+            .await?;
+        self.statements.stream_batches(schema, batches)
+    }
+}
