@@ -14,8 +14,8 @@ pub enum UnloadMode {
     /// run again through UNLOAD, once.
     #[default]
     Auto,
-    /// Every query that UNLOAD can run (outside transactions, no bound
-    /// parameters, no top-level LIMIT).
+    /// Every query that UNLOAD can run (no bound parameters, no top-level
+    /// LIMIT), in a transaction too.
     On,
     /// Never, not even past the Data API's result cap.
     Off,

@@ -27,11 +27,7 @@ impl Gateway {
     /// Whether `execution` goes through UNLOAD from the start.
     pub(crate) fn unload_first(&self, execution: &Execution) -> bool {
         self.unload_mode(execution) == Some(UnloadMode::On)
-            && match Unload::eligible(
-                &execution.sql,
-                execution.session_id.is_some(),
-                !execution.parameters.is_empty(),
-            ) {
+            && match Unload::eligible(&execution.sql, !execution.parameters.is_empty()) {
                 Ok(()) => true,
                 Err(why) => {
                     tracing::info!(reason = %why, "the query takes the page path, not UNLOAD");
@@ -47,12 +43,7 @@ impl Gateway {
                 self.unload_mode(execution),
                 Some(UnloadMode::Auto | UnloadMode::On)
             )
-            && Unload::eligible(
-                &execution.sql,
-                execution.session_id.is_some(),
-                !execution.parameters.is_empty(),
-            )
-            .is_ok()
+            && Unload::eligible(&execution.sql, !execution.parameters.is_empty()).is_ok()
     }
 
     /// GetFlightInfo of a query through UNLOAD.
@@ -72,28 +63,40 @@ impl Gateway {
         tracing::info!(folder = %statement.folder, reason = label, "running the query through UNLOAD");
         metrics::counter!(crate::telemetry::metrics::UNLOAD_QUERIES, "reason" => label)
             .increment(1);
+        let mut execution = execution;
+        if matches!(reason, UnloadReason::TooLarge) {
+            // The refused statement may have ended the transaction's good
+            // standing; the re-run reads what is committed.
+            execution.session_id = None;
+        }
         let probe = Execution {
             sql: Unload::schema_query(&execution.sql),
             ..execution.clone()
         };
+        let in_session = execution.session_id.is_some();
         let unloading = Execution {
             sql: statement.sql.clone(),
             ..execution
         };
-        // Both at once: the schema query is quick, the UNLOAD is the work.
-        let (schema, unloaded) = tokio::try_join!(
-            async {
-                let handle = self.submit_query(probe, principal).await?;
-                self.statements.wait_finished(&handle.statement_id).await?;
-                let first = self.statements.first_page(&handle).await?;
-                Ok::<_, GatewayError>(first.schema())
-            },
-            async {
-                let handle = self.submit_query(unloading, principal).await?;
-                self.statements.wait_finished(&handle.statement_id).await?;
-                Ok::<_, GatewayError>(handle)
-            },
-        )?;
+        let schema_of = async {
+            let handle = self.submit_query(probe, principal).await?;
+            self.statements.wait_finished(&handle.statement_id).await?;
+            let first = self.statements.first_page(&handle).await?;
+            Ok::<_, GatewayError>(first.schema())
+        };
+        let unload_it = async {
+            let handle = self.submit_query(unloading, principal).await?;
+            self.statements.wait_finished(&handle.statement_id).await?;
+            Ok::<_, GatewayError>(handle)
+        };
+        // Both at once: the schema query is quick, the UNLOAD is the work. In
+        // a transaction its session runs one statement at a time: in turn.
+        let (schema, unloaded) = if in_session {
+            let schema = schema_of.await?;
+            (schema, unload_it.await?)
+        } else {
+            tokio::try_join!(schema_of, unload_it)?
+        };
         let files = match unload.files(&statement.folder).await {
             Ok(files) => files,
             Err(e) => {

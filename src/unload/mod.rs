@@ -30,8 +30,6 @@ const MAX_FILE_SIZE_MB: (u64, u64) = (5, 6200);
 pub(crate) enum Ineligible {
     /// Not a query.
     NotAQuery,
-    /// In a transaction (UNLOAD runs outside the session).
-    InTransaction,
     /// With bound parameters (the query is a literal inside UNLOAD).
     Parameters,
     /// A top-level LIMIT, which UNLOAD refuses.
@@ -42,7 +40,6 @@ impl std::fmt::Display for Ineligible {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::NotAQuery => "it is not a query",
-            Self::InTransaction => "it runs in a transaction",
             Self::Parameters => "it has bound parameters",
             Self::Limit => "UNLOAD does not allow a LIMIT on the outermost query",
         })
@@ -151,18 +148,10 @@ impl Unload {
         self.retention.ttl()
     }
 
-    /// Whether `sql` (in a transaction or not, with parameters or not) can
-    /// run through UNLOAD.
-    pub(crate) fn eligible(
-        sql: &str,
-        in_transaction: bool,
-        has_parameters: bool,
-    ) -> Result<(), Ineligible> {
+    /// Whether `sql` (with bound parameters or not) can run through UNLOAD.
+    pub(crate) fn eligible(sql: &str, has_parameters: bool) -> Result<(), Ineligible> {
         if !redshift_sqltext::is_query(sql) {
             return Err(Ineligible::NotAQuery);
-        }
-        if in_transaction {
-            return Err(Ineligible::InTransaction);
         }
         if has_parameters {
             return Err(Ineligible::Parameters);
@@ -313,21 +302,17 @@ mod tests {
 
     #[test]
     fn what_unload_cannot_run_takes_the_page_path() {
-        assert_eq!(Unload::eligible("select 1", false, false), Ok(()));
+        assert_eq!(Unload::eligible("select 1", false), Ok(()));
         assert_eq!(
-            Unload::eligible("insert into t values (1)", false, false),
+            Unload::eligible("insert into t values (1)", false),
             Err(Ineligible::NotAQuery)
         );
         assert_eq!(
-            Unload::eligible("select 1", true, false),
-            Err(Ineligible::InTransaction)
-        );
-        assert_eq!(
-            Unload::eligible("select :a", false, true),
+            Unload::eligible("select :a", true),
             Err(Ineligible::Parameters)
         );
         assert_eq!(
-            Unload::eligible("select * from t limit 5", false, false),
+            Unload::eligible("select * from t limit 5", false),
             Err(Ineligible::Limit)
         );
     }
