@@ -1,13 +1,13 @@
 //! The performance benchmark (issue "Performance"): starts PostgreSQL and the
 //! Data API emulator in-process, the gateway as its own process (so its memory
 //! can be read), creates the benchmark table with generate_series, and prints
-//! P1–P7, each against a baseline measured in the same run (medians of several
+//! P1–P8, each against a baseline measured in the same run (medians of several
 //! runs, with min–max). P2/P3 come from `scripts/bench_clients.py` (ADBC,
 //! awswrangler, ADBC-PostgreSQL) in the project's virtualenv.
 //!
 //! `scripts/bench.sh` runs it; `--rows`, `--runs`, `--clients`,
-//! `--client-rows`, `--wrangler-rows`, `--result-format` and `--cache-bytes`
-//! size it.
+//! `--client-rows`, `--wrangler-rows`, `--result-format`, `--cache-bytes`
+//! and `--unload-rows` (P8's table, 0 for none) size it.
 
 // A terminal program: progress goes to stderr, the table to stdout.
 #![allow(clippy::print_stderr)]
@@ -44,6 +44,10 @@ struct Options {
     result_format: String,
     python: String,
     cache_bytes: u64,
+    /// Rows of P8's table (0: no P8).
+    unload_rows: u64,
+    /// Where the emulator writes and the gateway reads UNLOAD's files.
+    unload_dir: std::path::PathBuf,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -55,6 +59,8 @@ fn options() -> anyhow::Result<Options> {
         wrangler_rows: 100_000,
         result_format: "csv".to_owned(),
         cache_bytes: 1 << 30,
+        unload_rows: 5_000_000,
+        unload_dir: std::env::temp_dir().join(format!("rsfs-bench-unload-{}", std::process::id())),
         python: std::env::var("RSFS_VENV").map_or_else(
             |_| ".venv/bin/python".to_owned(),
             |v| format!("{v}/bin/python"),
@@ -73,6 +79,7 @@ fn options() -> anyhow::Result<Options> {
             "--result-format" => o.result_format = value,
             "--python" => o.python = value,
             "--cache-bytes" => o.cache_bytes = value.parse()?,
+            "--unload-rows" => o.unload_rows = value.parse()?,
             other => bail!("unknown option {other}"),
         }
         i += 2;
@@ -236,7 +243,12 @@ impl Drop for GatewayProcess {
 }
 
 impl GatewayProcess {
-    fn start(emulator_url: &str, result_format: &str, cache_bytes: u64) -> anyhow::Result<Self> {
+    fn start(
+        emulator_url: &str,
+        result_format: &str,
+        cache_bytes: u64,
+        unload_dir: &std::path::Path,
+    ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe()?;
         // target/<profile>/examples/bench → target/<profile>/redshift-flight-sql
         let bin = exe
@@ -263,7 +275,13 @@ impl GatewayProcess {
                 result_format,
                 "--endpoint-url",
                 emulator_url,
+                "--unload-s3-uri",
+                UNLOAD_URI,
+                "--unload-iam-role",
+                "arn:aws:iam::123456789012:role/bench",
+                "--unload-local-dir",
             ])
+            .arg(unload_dir)
             .env("AWS_ACCESS_KEY_ID", "bench")
             .env("AWS_SECRET_ACCESS_KEY", "bench")
             .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -404,6 +422,10 @@ impl FlightService for MemoryFlight {
     }
 }
 
+/// Where P8's UNLOAD writes (a directory under `--unload-dir` on both sides:
+/// the object store is the local file system, not S3's network).
+const UNLOAD_URI: &str = "s3://bench/results/";
+
 const CREATE: &str = "create table bench as select \
   g::int4 as c_int4, g::int8 * 1000003 as c_int8, g * 0.25::float8 as c_float8, \
   (g % 100000 / 7.0)::numeric(18,4) as c_numeric, md5(g::text)::varchar(32) as c_varchar, \
@@ -446,6 +468,17 @@ async fn main() -> anyhow::Result<()> {
             &format!("{create}; analyze bench"),
         )
         .await?;
+        if o.unload_rows > 0 {
+            let create = CREATE
+                .replace("ROWS", &o.unload_rows.to_string())
+                .replace("create table bench ", "create table bench_unload ");
+            emulator::load_sql_unless_table_exists(
+                &pg_url,
+                "bench_unload",
+                &format!("{create}; analyze bench_unload"),
+            )
+            .await?;
+        }
         eprintln!(
             "bench: created {} rows in {:.1}s",
             o.rows,
@@ -459,13 +492,19 @@ async fn main() -> anyhow::Result<()> {
         let config = EmulatorConfig {
             max_result_bytes: 4 << 30,
             max_active_statements: 1000,
+            unload_local_dir: Some(o.unload_dir.clone()),
             ..EmulatorConfig::default()
         };
         let admin = admin.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move { emulator::serve(config, &admin, listener, shutdown).await });
     }
-    let gateway = GatewayProcess::start(&emulator_url, &o.result_format, o.cache_bytes)?;
+    let gateway = GatewayProcess::start(
+        &emulator_url,
+        &o.result_format,
+        o.cache_bytes,
+        &o.unload_dir,
+    )?;
     let data_api = sdk(&emulator_url);
     let all = "select * from bench";
     let mut table: Vec<(String, String, String, String)> = Vec::new();
@@ -734,6 +773,7 @@ async fn main() -> anyhow::Result<()> {
         .args(["--emulator", &emulator_url, "--postgres", &pg_url])
         .args(["--runs", &o.runs.to_string(), "--rows", &o.rows.to_string()])
         .args(["--wrangler-rows", &o.wrangler_rows.to_string()])
+        .args(["--unload-rows", &o.unload_rows.to_string()])
         .stderr(Stdio::inherit())
         .output()
         .context("running scripts/bench_clients.py")?;
@@ -812,6 +852,61 @@ async fn main() -> anyhow::Result<()> {
         ),
     ));
 
+    // P8: a large result through UNLOAD vs the page path vs awswrangler.
+    if o.unload_rows > 0 {
+        // Where the time goes: the two statements alone, on the Data API.
+        let unload_sql = format!(
+            "unload ('select * from bench_unload') to '{UNLOAD_URI}bench-probe/' \
+             iam_role 'arn:aws:iam::123456789012:role/bench' format parquet allowoverwrite"
+        );
+        let mut statement_seconds = Vec::new();
+        for sql in [unload_sql.as_str(), "select * from bench_unload"] {
+            let t = Instant::now();
+            let out = data_api
+                .execute_statement()
+                .cluster_identifier("bench")
+                .db_user("awsuser")
+                .database("dev")
+                .sql(sql)
+                .result_format(aws_sdk_redshiftdata::types::ResultFormatString::Csv)
+                .send()
+                .await?;
+            wait_finished(&data_api, out.id().context("id")?).await?;
+            statement_seconds.push(t.elapsed().as_secs_f64());
+        }
+        let (unload_run, page_run) = (statement_seconds[0], statement_seconds[1]);
+        let (through_unload, through_pages) = (s("unload"), s("unload_pages"));
+        let wrangler_rate =
+            clients["wrangler"]["rows"].as_f64().unwrap_or(f64::NAN) / wrangler.median;
+        let wrangler_seconds = o.unload_rows as f64 / wrangler_rate;
+        table.push((
+            format!("P8 large result via UNLOAD ({} rows)", o.unload_rows),
+            format!("ADBC, rsfs-unload=on {}", fmt_s(through_unload)),
+            format!(
+                "page path {}; awswrangler ≈{wrangler_seconds:.1}s (its rows/s at {} rows)",
+                fmt_s(through_pages),
+                o.wrangler_rows
+            ),
+            format!(
+                "{:.2}× the page path (goal ≥ 3×), {:.0}× awswrangler",
+                through_pages.median / through_unload.median,
+                wrangler_seconds / through_unload.median
+            ),
+        ));
+        table.push((
+            "P8 where time goes".into(),
+            format!(
+                "UNLOAD statement {unload_run:.2}s, then Parquet files → Arrow → client {:.2}s",
+                (through_unload.median - unload_run).max(0.0)
+            ),
+            format!(
+                "page statement {page_run:.2}s, then pages → Arrow → client {:.2}s",
+                (through_pages.median - page_run).max(0.0)
+            ),
+            "emulator statement time = Redshift's share".into(),
+        ));
+    }
+
     // Where the time goes for the full read.
     let emulator_side = sdk_only.median;
     table.push((
@@ -829,5 +924,6 @@ async fn main() -> anyhow::Result<()> {
     shutdown.cancel();
     drop(gateway);
     drop(cluster);
+    let _ = std::fs::remove_dir_all(&o.unload_dir);
     Ok(())
 }

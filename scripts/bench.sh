@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The performance benchmark in one command: builds the release binaries, makes
-# sure the Python clients are installed, and prints P1–P7 against their
+# sure the Python clients are installed, and prints P1–P8 against their
 # baselines. Options are passed on (e.g. --rows 200000 --runs 3 --clients 16).
 # BENCH_PROFILE=dev runs the debug build (the CI smoke run).
 set -euo pipefail

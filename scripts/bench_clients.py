@@ -1,4 +1,4 @@
-"""Client-side measurements of the benchmark (P2, P3), printed as JSON.
+"""Client-side measurements of the benchmark (P2, P3, P8), printed as JSON.
 
 Run by examples/bench.rs: ADBC Flight SQL through the gateway, awswrangler's
 Data API reader on the same emulator, and ADBC-PostgreSQL straight from the
@@ -31,6 +31,7 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--rows", type=int, required=True)
     p.add_argument("--wrangler-rows", type=int, required=True)
+    p.add_argument("--unload-rows", type=int, default=0)
     a = p.parse_args()
 
     import adbc_driver_flightsql.dbapi as flight_sql
@@ -48,6 +49,18 @@ def main():
         out["adbc"] = measure(lambda: read(everything), a.runs)
         out["adbc_wrangler_rows"] = measure(lambda: read(some), a.runs)
     assert out["adbc"]["rows"] == a.rows, out["adbc"]
+    if a.unload_rows:
+        # P8: the same large query through UNLOAD and through the pages.
+        large = "select * from bench_unload"
+        for name, mode in (("unload", "on"), ("unload_pages", "off")):
+            kwargs = {"adbc.flight.sql.rpc.call_header.rsfs-unload": mode}
+            with flight_sql.connect(a.flight, autocommit=True, db_kwargs=kwargs) as conn, conn.cursor() as cur:
+                def read_large():
+                    cur.execute(large)
+                    return cur.fetch_arrow_table().num_rows
+
+                out[name] = measure(read_large, max(1, min(a.runs, 3)))
+            assert out[name]["rows"] == a.unload_rows, out[name]
     with postgresql.connect(a.postgres) as conn, conn.cursor() as cur:
         def read_pg():
             cur.execute(everything)
