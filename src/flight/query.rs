@@ -174,8 +174,9 @@ impl Gateway {
         descriptor: FlightDescriptor,
         principal: &Principal,
     ) -> Result<FlightInfo> {
-        let mut handle = self.submit_query(execution, principal).await?;
+        let mut handle = self.submit_query(execution.clone(), principal).await?;
         handle.announced_schema = schema_ipc(schema)?.to_vec();
+        self.keep_for_unload(&execution, &mut handle);
         FlightInfo::new()
             .with_descriptor(descriptor)
             .with_endpoint(endpoint(self, &handle))
@@ -300,10 +301,16 @@ impl Gateway {
         // Answered before it ended: wait here (cancelled if the client goes away).
         let announced = arrow::ipc::convert::try_schema_from_ipc_buffer(&handle.announced_schema)
             .map_err(|e| GatewayError::encode("decoding our own ticket's schema", e))?;
-        let description = self.statements.wait_finished(&handle.statement_id).await?;
+        let announced = Arc::new(announced);
+        let description = match self.statements.wait_finished(&handle.statement_id).await {
+            Ok(description) => description,
+            Err(refused) => {
+                return self
+                    .do_get_after_refusal(handle, announced, principal, refused)
+                    .await;
+            }
+        };
         handle.has_result_set = description.has_result_set;
-        self.statements
-            .stream_result(handle, Some(Arc::new(announced)))
-            .await
+        self.statements.stream_result(handle, Some(announced)).await
     }
 }

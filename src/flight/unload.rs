@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use arrow_flight::{FlightDescriptor, FlightInfo};
+use futures::{StreamExt as _, TryStreamExt as _};
 
 use super::gateway::Gateway;
 use super::query::{endpoint, schema_ipc, unix_now};
@@ -84,25 +85,14 @@ impl Gateway {
             let first = self.statements.first_page(&handle).await?;
             Ok::<_, GatewayError>(first.schema())
         };
-        let unload_it = async {
-            let handle = self.submit_query(unloading, principal).await?;
-            self.statements.wait_finished(&handle.statement_id).await?;
-            Ok::<_, GatewayError>(handle)
-        };
+        let unload_it = self.run_unload(unload, &statement.folder, unloading, principal);
         // Both at once: the schema query is quick, the UNLOAD is the work. In
         // a transaction its session runs one statement at a time: in turn.
-        let (schema, unloaded) = if in_session {
+        let (schema, (unloaded, files)) = if in_session {
             let schema = schema_of.await?;
             (schema, unload_it.await?)
         } else {
             tokio::try_join!(schema_of, unload_it)?
-        };
-        let files = match unload.files(&statement.folder).await {
-            Ok(files) => files,
-            Err(e) => {
-                unload.discard(&statement.folder).await;
-                return Err(e);
-            }
         };
         let announced = schema_ipc(&schema)?.to_vec();
         let expires_at = i64::try_from((unix_now() + unload.retention()).as_secs()).unwrap_or(0);
@@ -129,6 +119,83 @@ impl Gateway {
             info = info.with_endpoint(endpoint(self, &handle));
         }
         Ok(info)
+    }
+
+    /// Runs `unloading` (the UNLOAD statement into `folder`) to its end and
+    /// reads the manifest of what it wrote.
+    async fn run_unload(
+        &self,
+        unload: &Unload,
+        folder: &str,
+        unloading: Execution,
+        principal: &Principal,
+    ) -> Result<(StatementHandle, Vec<crate::unload::UnloadedFile>)> {
+        let handle = self.submit_query(unloading, principal).await?;
+        self.statements.wait_finished(&handle.statement_id).await?;
+        match unload.files(folder).await {
+            Ok(files) => Ok((handle, files)),
+            Err(e) => {
+                unload.discard(folder).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// What a query answered before it ran (a prepared query's early
+    /// FlightInfo) keeps so that its DoGet can run it again through UNLOAD:
+    /// its SQL and search path, when UNLOAD may serve it.
+    pub(crate) fn keep_for_unload(&self, execution: &Execution, handle: &mut StatementHandle) {
+        let may = matches!(
+            self.unload_mode(execution),
+            Some(UnloadMode::Auto | UnloadMode::On)
+        ) && Unload::eligible(&execution.sql, !execution.parameters.is_empty()).is_ok();
+        if may {
+            handle.unload_query.clone_from(&execution.sql);
+            handle.search_path = execution.search_path.clone().unwrap_or_default();
+        }
+    }
+
+    /// DoGet of a query answered before it ran, whose result the Data API
+    /// then refused as too large: the query runs again through UNLOAD and
+    /// its files are streamed one after another in the announced `schema`
+    /// (this one stream is the whole result the FlightInfo promised).
+    pub(crate) async fn do_get_after_refusal(
+        &self,
+        handle: StatementHandle,
+        schema: arrow::datatypes::SchemaRef,
+        principal: &Principal,
+        refusal: GatewayError,
+    ) -> Result<FlightDataStream> {
+        let (Some(unload), false) = (self.unload.clone(), handle.unload_query.is_empty()) else {
+            return Err(refusal);
+        };
+        if !is_result_too_large(&refusal) {
+            return Err(refusal);
+        }
+        tracing::info!(error = %refusal, "the Data API refused the result as too large; running the query again through UNLOAD");
+        let label = UnloadReason::TooLarge.label();
+        metrics::counter!(crate::telemetry::metrics::UNLOAD_QUERIES, "reason" => label)
+            .increment(1);
+        let statement = unload.statement(&handle.unload_query);
+        let unloading = Execution {
+            sql: statement.sql.clone(),
+            database: Some(handle.database.clone()).filter(|d| !d.is_empty()),
+            search_path: Some(handle.search_path.clone()).filter(|s| !s.is_empty()),
+            ..Execution::default()
+        };
+        let (_, files) = self
+            .run_unload(&unload, &statement.folder, unloading, principal)
+            .await?;
+        let each = Arc::clone(&schema);
+        let batches = futures::stream::iter(files)
+            .then(move |file| {
+                let unload = Arc::clone(&unload);
+                let schema = Arc::clone(&each);
+                async move { unload.batches(&file.key, file.bytes, schema).await }
+            })
+            .try_flatten()
+            .boxed();
+        self.statements.stream_batches(schema, batches)
     }
 
     /// DoGet of one UNLOAD file.

@@ -271,3 +271,39 @@ async fn what_unload_cannot_run_takes_the_page_path() {
     assert_eq!(one_batch(&info, &batches).num_rows(), 7);
     assert!(parquet_files(&dir).is_empty(), "no UNLOAD ran");
 }
+
+#[tokio::test]
+async fn a_prepared_query_answered_early_is_unloaded_when_its_result_is_refused() {
+    let dir = temp_dir();
+    let stack = unload_stack(
+        &dir,
+        EmulatorConfig {
+            max_result_bytes: 50_000,
+            ..EmulatorConfig::default()
+        },
+        0,
+    )
+    .await;
+    let mut client = stack.client().await;
+    // A prepared query's GetFlightInfo answers before the statement runs
+    // (the JDBC driver's path); the refusal comes at DoGet.
+    let sql = "select g as n, repeat('y', 40) as pad from generate_series(1, 5000) g";
+    let mut prepared = client.prepare(sql.to_owned(), None).await.expect("prepare");
+    let info = prepared.execute().await.expect("execute");
+    assert_eq!(
+        info.endpoint.len(),
+        1,
+        "answered before the statement ended"
+    );
+    let all = one_batch(&info, &fetch(&mut client, &info).await);
+    assert_eq!(all.num_rows(), 5000);
+    let sum: i64 = all
+        .column(0)
+        .as_primitive::<Int32Type>()
+        .iter()
+        .flatten()
+        .map(i64::from)
+        .sum();
+    assert_eq!(sum, 5000 * 5001 / 2);
+    assert!(!parquet_files(&dir).is_empty(), "read through UNLOAD");
+}
