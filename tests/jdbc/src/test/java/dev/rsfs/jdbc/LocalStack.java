@@ -61,6 +61,11 @@ final class LocalStack implements AutoCloseable {
 
   /** Starts a stack, with a throwaway CA and server certificate when {@code tls}. */
   static LocalStack start(boolean tls) throws Exception {
+    return start(tls, List.of());
+  }
+
+  /** Starts a stack with {@code extra} flags of {@code local}. */
+  static LocalStack start(boolean tls, List<String> extra) throws Exception {
     Path bin = Path.of(System.getProperty("rsfs.bin", "../../target/debug/redshift-flight-sql"));
     if (!Files.isExecutable(bin)) {
       throw new IllegalStateException(bin + " is missing: build it, or set -Drsfs.bin");
@@ -87,6 +92,7 @@ final class LocalStack implements AutoCloseable {
     if (tls) {
       args.add("--tls");
     }
+    args.addAll(extra);
     ProcessBuilder builder = new ProcessBuilder(args);
     builder.environment().keySet().removeIf(name -> name.startsWith("AWS_"));
     builder.environment().put("NO_COLOR", "1");
