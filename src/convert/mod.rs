@@ -171,6 +171,41 @@ pub fn schema(columns: &[ColumnMetadata], catalog: Option<&str>) -> SchemaRef {
     ))
 }
 
+/// `batch` in the schema `to` (its names, nullability and metadata), each
+/// column whose type differs from its field's passed through `cast`;
+/// `columns_differ` is the error when the column counts differ. The one
+/// way a stream is reshaped to a schema it promised (a prepared query's,
+/// an UNLOAD result's).
+pub(crate) fn conform_with(
+    batch: &RecordBatch,
+    to: &SchemaRef,
+    columns_differ: impl FnOnce(usize) -> String,
+    cast: impl Fn(&ArrayRef, &Field) -> Result<ArrayRef, arrow::error::ArrowError>,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    if batch.num_columns() != to.fields().len() {
+        return Err(arrow::error::ArrowError::SchemaError(columns_differ(
+            batch.num_columns(),
+        )));
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(to.fields())
+        .map(|(column, field)| {
+            if column.data_type() == field.data_type() {
+                Ok(Arc::clone(column))
+            } else {
+                cast(column, field)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new_with_options(
+        Arc::clone(to),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+}
+
 /// Converts the pages of one result: built once from its ColumnMetadata.
 #[derive(Debug, Clone)]
 pub struct PageConverter {

@@ -131,7 +131,7 @@ impl Gateway {
         };
         match (paged.await, unload_after) {
             (Err(e), Some(execution)) if self.unload_after(&execution, &e) => {
-                tracing::info!(error = %e, "the Data API refused the result as too large; running the query again through UNLOAD");
+                tracing::info!(error = %e, "the Data API refused the result as too large");
                 self.unload_flight_info(execution, descriptor, principal, UnloadReason::TooLarge)
                     .await
             }

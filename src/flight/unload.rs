@@ -17,6 +17,18 @@ use crate::statement::{Execution, FlightDataStream};
 use crate::ticket::StatementHandle;
 use crate::unload::{Unload, UnloadReason, is_result_too_large};
 
+/// Whether UNLOAD can run `execution` at all.
+fn eligible(execution: &Execution) -> std::result::Result<(), crate::unload::Ineligible> {
+    Unload::eligible(&execution.sql, !execution.parameters.is_empty())
+}
+
+/// Logs and counts a query going through UNLOAD.
+fn counted(statement: &crate::unload::UnloadStatement, reason: UnloadReason) {
+    let label = reason.label();
+    tracing::info!(folder = %statement.folder, reason = label, "running the query through UNLOAD");
+    metrics::counter!(crate::telemetry::metrics::UNLOAD_QUERIES, "reason" => label).increment(1);
+}
+
 impl Gateway {
     /// The mode that applies to `execution`: its own, else the server's;
     /// `None` when UNLOAD is not configured.
@@ -28,7 +40,7 @@ impl Gateway {
     /// Whether `execution` goes through UNLOAD from the start.
     pub(crate) fn unload_first(&self, execution: &Execution) -> bool {
         self.unload_mode(execution) == Some(UnloadMode::On)
-            && match Unload::eligible(&execution.sql, !execution.parameters.is_empty()) {
+            && match eligible(execution) {
                 Ok(()) => true,
                 Err(why) => {
                     tracing::info!(reason = %why, "the query takes the page path, not UNLOAD");
@@ -37,14 +49,18 @@ impl Gateway {
             }
     }
 
+    /// Whether `execution`, should the Data API refuse its result as too
+    /// large, is run again through UNLOAD.
+    fn unload_if_refused(&self, execution: &Execution) -> bool {
+        matches!(
+            self.unload_mode(execution),
+            Some(UnloadMode::Auto | UnloadMode::On)
+        ) && eligible(execution).is_ok()
+    }
+
     /// Whether a page-path failure of `execution` is retried through UNLOAD.
     pub(crate) fn unload_after(&self, execution: &Execution, error: &GatewayError) -> bool {
-        is_result_too_large(error)
-            && matches!(
-                self.unload_mode(execution),
-                Some(UnloadMode::Auto | UnloadMode::On)
-            )
-            && Unload::eligible(&execution.sql, !execution.parameters.is_empty()).is_ok()
+        is_result_too_large(error) && self.unload_if_refused(execution)
     }
 
     /// GetFlightInfo of a query through UNLOAD.
@@ -60,10 +76,7 @@ impl Gateway {
             .as_ref()
             .ok_or_else(|| GatewayError::Internal("UNLOAD is not configured".to_owned()))?;
         let statement = unload.statement(&execution.sql);
-        let label = reason.label();
-        tracing::info!(folder = %statement.folder, reason = label, "running the query through UNLOAD");
-        metrics::counter!(crate::telemetry::metrics::UNLOAD_QUERIES, "reason" => label)
-            .increment(1);
+        counted(&statement, reason);
         let mut execution = execution;
         if matches!(reason, UnloadReason::TooLarge) {
             // The refused statement may have ended the transaction's good
@@ -145,11 +158,7 @@ impl Gateway {
     /// FlightInfo) keeps so that its DoGet can run it again through UNLOAD:
     /// its SQL and search path, when UNLOAD may serve it.
     pub(crate) fn keep_for_unload(&self, execution: &Execution, handle: &mut StatementHandle) {
-        let may = matches!(
-            self.unload_mode(execution),
-            Some(UnloadMode::Auto | UnloadMode::On)
-        ) && Unload::eligible(&execution.sql, !execution.parameters.is_empty()).is_ok();
-        if may {
+        if self.unload_if_refused(execution) {
             handle.unload_query.clone_from(&execution.sql);
             handle.search_path = execution.search_path.clone().unwrap_or_default();
         }
@@ -172,11 +181,9 @@ impl Gateway {
         if !is_result_too_large(&refusal) {
             return Err(refusal);
         }
-        tracing::info!(error = %refusal, "the Data API refused the result as too large; running the query again through UNLOAD");
-        let label = UnloadReason::TooLarge.label();
-        metrics::counter!(crate::telemetry::metrics::UNLOAD_QUERIES, "reason" => label)
-            .increment(1);
+        tracing::info!(error = %refusal, "the Data API refused the result as too large");
         let statement = unload.statement(&handle.unload_query);
+        counted(&statement, UnloadReason::TooLarge);
         let unloading = Execution {
             sql: statement.sql.clone(),
             database: Some(handle.database.clone()).filter(|d| !d.is_empty()),

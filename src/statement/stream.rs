@@ -148,13 +148,7 @@ impl Statements {
         })
         .filter_map(|()| std::future::ready(None));
         let stream = stream.chain(keep);
-        let beat = self
-            .stream_keepalive
-            .and_then(|every| Some((every, empty_batch_message(&schema)?)));
-        Ok(match beat {
-            Some((every, beat)) => counted(with_keepalive(stream, every, beat), open),
-            None => counted(stream, open),
-        })
+        Ok(self.sent(&schema, stream, open))
     }
 }
 
@@ -179,13 +173,26 @@ impl Statements {
             .with_schema(Arc::clone(&schema))
             .build(batches)
             .map_err(Status::from);
+        Ok(self.sent(&schema, stream, open))
+    }
+}
+
+impl Statements {
+    /// A DoGet's messages as sent: with keep-alive batches of `schema` when
+    /// they are on, counted, holding `open` until dropped.
+    fn sent(
+        &self,
+        schema: &SchemaRef,
+        messages: impl futures::Stream<Item = Result<FlightData, Status>> + Send + 'static,
+        open: StreamGuard,
+    ) -> FlightDataStream {
         let beat = self
             .stream_keepalive
-            .and_then(|every| Some((every, empty_batch_message(&schema)?)));
-        Ok(match beat {
-            Some((every, beat)) => counted(with_keepalive(stream, every, beat), open),
-            None => counted(stream, open),
-        })
+            .and_then(|every| Some((every, empty_batch_message(schema)?)));
+        match beat {
+            Some((every, beat)) => counted(with_keepalive(messages, every, beat), open),
+            None => counted(messages, open),
+        }
     }
 }
 
@@ -211,37 +218,24 @@ fn lossless(from: &DataType, to: &DataType) -> bool {
 /// nullability and metadata. Any other difference ends the stream with an
 /// error rather than a rounded value or a schema other than the announced.
 fn conform(batch: &RecordBatch, to: &SchemaRef) -> Result<RecordBatch, ArrowError> {
-    if batch.num_columns() != to.fields().len() {
-        return Err(ArrowError::SchemaError(format!(
-            "the statement returned {} columns where its prepared schema has {}; prepare it again",
-            batch.num_columns(),
+    let columns_differ = |got| {
+        format!(
+            "the statement returned {got} columns where its prepared schema has {}; prepare it again",
             to.fields().len()
-        )));
-    }
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(to.fields())
-        .map(|(column, field)| {
-            let from = column.data_type();
-            if from == field.data_type() {
-                Ok(Arc::clone(column))
-            } else if lossless(from, field.data_type()) {
-                arrow::compute::cast(column, field.data_type())
-            } else {
-                Err(ArrowError::CastError(format!(
-                    "column \"{}\" returned {from} where the prepared statement announced {}; prepare it again",
-                    field.name(),
-                    field.data_type()
-                )))
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    RecordBatch::try_new_with_options(
-        Arc::clone(to),
-        columns,
-        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-    )
+        )
+    };
+    crate::convert::conform_with(batch, to, columns_differ, |column, field| {
+        let from = column.data_type();
+        if lossless(from, field.data_type()) {
+            arrow::compute::cast(column, field.data_type())
+        } else {
+            Err(ArrowError::CastError(format!(
+                "column \"{}\" returned {from} where the prepared statement announced {}; prepare it again",
+                field.name(),
+                field.data_type()
+            )))
+        }
+    })
 }
 
 /// A DoGet's messages, counted in bytes as they are sent, holding `open`

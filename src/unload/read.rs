@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
-use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -100,42 +100,29 @@ fn cast_column(
 /// `batch` (as the Parquet reader gives it) in `to`'s types, names and
 /// metadata.
 pub(crate) fn conform(batch: &RecordBatch, to: &SchemaRef) -> Result<RecordBatch, ArrowError> {
-    if batch.num_columns() != to.fields().len() {
-        return Err(ArrowError::SchemaError(format!(
-            "UNLOAD wrote {} columns where the query's result has {}",
-            batch.num_columns(),
-            to.fields().len()
-        )));
-    }
     let options = CastOptions {
         safe: false,
         ..CastOptions::default()
     };
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(to.fields())
-        .map(|(column, field)| {
-            let from = column.data_type();
-            if from == field.data_type() {
-                Ok(Arc::clone(column))
-            } else if castable(from, field.data_type()) {
-                cast_column(column, field.data_type(), &options)
-                    .map_err(|e| ArrowError::CastError(format!("column \"{}\": {e}", field.name())))
-            } else {
-                Err(ArrowError::CastError(format!(
-                    "column \"{}\": UNLOAD wrote {from} where the result has {}",
-                    field.name(),
-                    field.data_type()
-                )))
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    RecordBatch::try_new_with_options(
-        Arc::clone(to),
-        columns,
-        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-    )
+    let columns_differ = |got| {
+        format!(
+            "UNLOAD wrote {got} columns where the query's result has {}",
+            to.fields().len()
+        )
+    };
+    crate::convert::conform_with(batch, to, columns_differ, |column, field| {
+        let from = column.data_type();
+        if castable(from, field.data_type()) {
+            cast_column(column, field.data_type(), &options)
+                .map_err(|e| ArrowError::CastError(format!("column \"{}\": {e}", field.name())))
+        } else {
+            Err(ArrowError::CastError(format!(
+                "column \"{}\": UNLOAD wrote {from} where the result has {}",
+                field.name(),
+                field.data_type()
+            )))
+        }
+    })
 }
 
 /// Bytes read with the footer, so that most footers take one GET.
