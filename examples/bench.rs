@@ -435,6 +435,17 @@ const CREATE: &str = "create table bench as select \
   case when g % 10 < 3 then null else 'v' || g end::varchar(16) as c_nullable \
   from generate_series(1, ROWS) g";
 
+/// ExecuteStatement on the benchmark's cluster, user and database.
+fn bench_statement(
+    client: &aws_sdk_redshiftdata::Client,
+) -> aws_sdk_redshiftdata::operation::execute_statement::builders::ExecuteStatementFluentBuilder {
+    client
+        .execute_statement()
+        .cluster_identifier("bench")
+        .db_user("awsuser")
+        .database("dev")
+}
+
 async fn wait_finished(client: &aws_sdk_redshiftdata::Client, id: &str) -> anyhow::Result<()> {
     loop {
         let d = client
@@ -672,14 +683,7 @@ async fn main() -> anyhow::Result<()> {
         through_gateway.push(t.elapsed().as_secs_f64());
         anyhow::ensure!(rows(&got) == 1);
         let t = Instant::now();
-        let out = data_api
-            .execute_statement()
-            .cluster_identifier("bench")
-            .db_user("awsuser")
-            .database("dev")
-            .sql(sql)
-            .send()
-            .await?;
+        let out = bench_statement(&data_api).sql(sql).send().await?;
         let id = out.id().context("id")?.to_owned();
         wait_finished(&data_api, &id).await?;
         let _ = data_api.get_statement_result().id(&id).send().await?;
@@ -862,11 +866,7 @@ async fn main() -> anyhow::Result<()> {
         let mut statement_seconds = Vec::new();
         for sql in [unload_sql.as_str(), "select * from bench_unload"] {
             let t = Instant::now();
-            let out = data_api
-                .execute_statement()
-                .cluster_identifier("bench")
-                .db_user("awsuser")
-                .database("dev")
+            let out = bench_statement(&data_api)
                 .sql(sql)
                 .result_format(aws_sdk_redshiftdata::types::ResultFormatString::Csv)
                 .send()

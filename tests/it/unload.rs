@@ -80,6 +80,33 @@ fn one_batch(info: &FlightInfo, batches: &[RecordBatch]) -> RecordBatch {
     concat_batches(&schema, batches).expect("concat")
 }
 
+/// The status a DoGet of `info`'s first endpoint ends with (at the call or in the stream).
+async fn first_endpoint_fails(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: &FlightInfo,
+) -> tonic::Status {
+    let ticket = info.endpoint[0].ticket.clone().expect("ticket");
+    match client.do_get(ticket).await {
+        Err(e) => status_of(e),
+        Ok(stream) => {
+            let read: Result<Vec<RecordBatch>, _> =
+                futures::TryStreamExt::try_collect(stream).await;
+            status_of(read.expect_err("the DoGet fails"))
+        }
+    }
+}
+
+/// The sum of an int4 first column.
+fn sum_of_first_column(batch: &RecordBatch) -> i64 {
+    batch
+        .column(0)
+        .as_primitive::<Int32Type>()
+        .iter()
+        .flatten()
+        .map(i64::from)
+        .sum()
+}
+
 #[tokio::test]
 async fn a_result_through_unload_is_the_page_paths_exactly() {
     let dir = temp_dir();
@@ -171,15 +198,7 @@ async fn an_unloaded_result_is_one_endpoint_per_file() {
     for file in parquet_files(&dir) {
         std::fs::remove_file(file).expect("delete");
     }
-    let ticket = info.endpoint[0].ticket.clone().expect("ticket");
-    let failed = match client.do_get(ticket).await {
-        Err(e) => status_of(e),
-        Ok(stream) => {
-            let read: Result<Vec<RecordBatch>, _> =
-                futures::TryStreamExt::try_collect(stream).await;
-            status_of(read.expect_err("the file is gone"))
-        }
-    };
+    let failed = first_endpoint_fails(&mut client, &info).await;
     assert_eq!(failed.code(), tonic::Code::NotFound, "{failed:?}");
     assert!(failed.message().contains("expired"), "{failed:?}");
 }
@@ -216,13 +235,7 @@ async fn past_the_result_cap_a_query_runs_again_through_unload() {
     let (info, batches) = run(&mut client, sql, "auto").await;
     let all = one_batch(&info, &batches);
     assert_eq!(all.num_rows(), 5000);
-    let sum: i64 = all
-        .column(0)
-        .as_primitive::<Int32Type>()
-        .iter()
-        .flatten()
-        .map(i64::from)
-        .sum();
+    let sum = sum_of_first_column(&all);
     assert_eq!(sum, 5000 * 5001 / 2);
     assert!(!parquet_files(&dir).is_empty(), "read through UNLOAD");
 }
@@ -244,15 +257,7 @@ async fn an_expired_result_has_its_files_deleted() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let ticket = info.endpoint[0].ticket.clone().expect("ticket");
-    let failed = match client.do_get(ticket).await {
-        Err(e) => status_of(e),
-        Ok(stream) => {
-            let read: Result<Vec<RecordBatch>, _> =
-                futures::TryStreamExt::try_collect(stream).await;
-            status_of(read.expect_err("expired"))
-        }
-    };
+    let failed = first_endpoint_fails(&mut client, &info).await;
     assert_eq!(failed.code(), tonic::Code::NotFound, "{failed:?}");
 }
 
@@ -297,13 +302,7 @@ async fn a_prepared_query_answered_early_is_unloaded_when_its_result_is_refused(
     );
     let all = one_batch(&info, &fetch(&mut client, &info).await);
     assert_eq!(all.num_rows(), 5000);
-    let sum: i64 = all
-        .column(0)
-        .as_primitive::<Int32Type>()
-        .iter()
-        .flatten()
-        .map(i64::from)
-        .sum();
+    let sum = sum_of_first_column(&all);
     assert_eq!(sum, 5000 * 5001 / 2);
     assert!(!parquet_files(&dir).is_empty(), "read through UNLOAD");
 }
