@@ -10,6 +10,7 @@
 
 mod catalog;
 mod config;
+mod encode;
 mod error;
 mod http;
 mod model;

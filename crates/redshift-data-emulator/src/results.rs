@@ -9,10 +9,11 @@ use tokio_postgres::Column;
 use tokio_postgres::types::Type;
 
 use crate::config::CsvNull;
+use crate::encode::{end_csv_line, write_csv_field, write_json_field, write_json_str};
 use crate::error::ApiError;
 use crate::model::ResultFormat;
 use crate::paging::{decode_token, encode_token};
-use crate::values::{self, Kind, RawValue, Value, write_json_field, write_json_str};
+use crate::values::{self, Kind, RawValue, Value};
 
 /// `ColumnMetadata` of one result column (members in the order the service
 /// sends them).
@@ -102,7 +103,8 @@ pub(crate) struct ResultSet {
     shapes: Vec<Option<NumericShape>>,
     data: Vec<u8>,
     ends: Vec<usize>,
-    line: String,
+    /// Where printed values (numeric, dates, times) are written, reused.
+    scratch: String,
     /// How CSV lines write NULL.
     csv_null: CsvNull,
 }
@@ -128,51 +130,38 @@ impl ResultSet {
             shapes,
             data: Vec::new(),
             ends: Vec::new(),
-            line: String::new(),
+            scratch: String::new(),
             csv_null,
         }
     }
 
-    /// Encodes one row.
+    /// Encodes one row, each value written straight into the retained buffer.
     pub(crate) fn push_row(&mut self, row: &tokio_postgres::Row) -> Result<(), String> {
-        match self.format {
-            ResultFormat::Json => {
-                self.data.push(b'[');
-                for (i, kind) in self.kinds.iter().enumerate() {
-                    if i > 0 {
-                        self.data.push(b',');
-                    }
-                    let value = decode_column(row, i, *kind)?;
-                    if let Some(shape) = &mut self.shapes[i] {
-                        shape.observe(&value);
-                    }
-                    write_json_field(&mut self.data, &value);
-                }
-                self.data.push(b']');
+        let json = self.format == ResultFormat::Json;
+        let quoted_null = self.csv_null == CsvNull::Quoted;
+        if json {
+            self.data.push(b'[');
+        }
+        for (i, kind) in self.kinds.iter().enumerate() {
+            if i > 0 {
+                self.data.push(b',');
             }
-            ResultFormat::Csv => {
-                self.line.clear();
-                for (i, kind) in self.kinds.iter().enumerate() {
-                    if i > 0 {
-                        self.line.push(',');
-                    }
-                    let value = decode_column(row, i, *kind)?;
-                    if let Some(shape) = &mut self.shapes[i] {
-                        shape.observe(&value);
-                    }
-                    if self.csv_null == CsvNull::Quoted && matches!(value, Value::Null) {
-                        self.line.push_str("\"\"");
-                    } else {
-                        values::write_csv_field(&mut self.line, &value);
-                    }
-                }
-                self.line.push('\n');
-                // Stored JSON-escaped (without quotes): pages are concatenations.
-                let start = self.data.len();
-                write_json_str(&mut self.data, &self.line);
-                self.data.remove(start);
-                self.data.pop();
+            let raw: RawValue<'_> = row.try_get(i).map_err(|e| e.to_string())?;
+            let value =
+                values::decode_into(*kind, raw.0, &mut self.scratch).map_err(|e| e.to_string())?;
+            if let Some(shape) = &mut self.shapes[i] {
+                shape.observe(&value);
             }
+            if json {
+                write_json_field(&mut self.data, &value);
+            } else {
+                write_csv_field(&mut self.data, &value, quoted_null);
+            }
+        }
+        if json {
+            self.data.push(b']');
+        } else {
+            end_csv_line(&mut self.data);
         }
         self.ends.push(self.data.len());
         Ok(())
@@ -205,7 +194,7 @@ impl ResultSet {
         self.columns_json = column_metadata_json(&self.metadata);
         self.data.shrink_to_fit();
         self.ends.shrink_to_fit();
-        self.line = String::new();
+        self.scratch = String::new();
     }
 
     fn row_bytes(&self, row: usize) -> &[u8] {
@@ -308,11 +297,6 @@ impl std::fmt::Write for ByteWriter<'_> {
         self.0.extend_from_slice(s.as_bytes());
         Ok(())
     }
-}
-
-fn decode_column(row: &tokio_postgres::Row, i: usize, kind: Kind) -> Result<Value<'_>, String> {
-    let raw: RawValue<'_> = row.try_get(i).map_err(|e| e.to_string())?;
-    values::decode(kind, raw.0).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

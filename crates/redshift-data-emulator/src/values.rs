@@ -6,11 +6,8 @@
 //! way the Data API prints it (numeric as exact text, timestamps in the service's
 //! format, bytes as base64 in JSON and hex in CSV).
 
+use chrono::{Datelike as _, NaiveDate};
 use std::borrow::Cow;
-use std::fmt::Write as _;
-
-use base64::Engine as _;
-use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Timelike as _};
 use tokio_postgres::types::{FromSql, Type};
 
 /// How a PostgreSQL column is decoded and which `Field` member carries it.
@@ -141,11 +138,40 @@ fn be<const N: usize>(kind: Kind, raw: &[u8]) -> Result<[u8; N], DecodeError> {
 const POSTGRES_EPOCH_DAYS_FROM_CE: i32 = 730_120; // 2000-01-01
 const MICROS_PER_SECOND: i64 = 1_000_000;
 
-/// Decodes one binary column value.
+/// Decodes one binary column value; printed kinds (numeric, dates, times,
+/// intervals, uuid) are returned as owned text.
 pub(crate) fn decode(kind: Kind, raw: Option<&[u8]>) -> Result<Value<'_>, DecodeError> {
     let Some(raw) = raw else {
         return Ok(Value::Null);
     };
+    let mut text = String::new();
+    if print(kind, raw, &mut text)? {
+        return Ok(Value::Str(Cow::Owned(text)));
+    }
+    decode_unprinted(kind, raw)
+}
+
+/// Decodes one binary column value like [`decode`], printing the kinds that
+/// need printing into `scratch` (cleared first) instead of a new `String`:
+/// a result's rows reuse one buffer for all their values.
+pub(crate) fn decode_into<'a>(
+    kind: Kind,
+    raw: Option<&'a [u8]>,
+    scratch: &'a mut String,
+) -> Result<Value<'a>, DecodeError> {
+    let Some(raw) = raw else {
+        return Ok(Value::Null);
+    };
+    scratch.clear();
+    if print(kind, raw, scratch)? {
+        let text: &'a String = scratch;
+        return Ok(Value::Str(Cow::Borrowed(text.as_str())));
+    }
+    decode_unprinted(kind, raw)
+}
+
+/// The values that are not printed: numbers, booleans, bytes and text.
+fn decode_unprinted(kind: Kind, raw: &[u8]) -> Result<Value<'_>, DecodeError> {
     let value = match kind {
         Kind::Bool => Value::Bool(be::<1>(kind, raw)?[0] != 0),
         Kind::Int2 => Value::Long(i16::from_be_bytes(be(kind, raw)?).into()),
@@ -156,63 +182,124 @@ pub(crate) fn decode(kind: Kind, raw: Option<&[u8]>) -> Result<Value<'_>, Decode
             // Print the shortest float4 text and read it back as float8, so 0.1::float4
             // arrives as 0.1 rather than 0.10000000149011612 (what PostgreSQL's text does).
             let f = f32::from_be_bytes(be(kind, raw)?);
-            Value::Double(f.to_string().parse::<f64>().unwrap_or(f64::from(f)))
+            let mut buffer = ryu::Buffer::new();
+            Value::Double(
+                buffer
+                    .format(f)
+                    .parse::<f64>()
+                    .unwrap_or_else(|_| f64::from(f)),
+            )
         }
         Kind::Float8 => Value::Double(f64::from_be_bytes(be(kind, raw)?)),
-        Kind::Numeric => Value::Str(Cow::Owned(numeric_text(raw).ok_or(DecodeError {
-            kind,
-            len: raw.len(),
-        })?)),
         Kind::Text | Kind::Json => Value::Str(String::from_utf8_lossy(raw)),
         Kind::Jsonb => Value::Str(String::from_utf8_lossy(raw.get(1..).unwrap_or_default())),
         Kind::Bytea => Value::Blob(raw),
-        Kind::Date => Value::Str(Cow::Owned(date_text(i32::from_be_bytes(be(kind, raw)?)))),
-        Kind::Time => Value::Str(Cow::Owned(time_text(i64::from_be_bytes(be(kind, raw)?)))),
-        Kind::TimeTz => {
-            let micros = i64::from_be_bytes(be(kind, raw)?);
-            let zone = i32::from_be_bytes(be(kind, raw.get(8..).unwrap_or_default())?);
-            let mut text = time_text(micros);
-            push_offset(&mut text, -zone);
-            Value::Str(Cow::Owned(text))
-        }
-        Kind::Timestamp => Value::Str(Cow::Owned(timestamp_text(
-            i64::from_be_bytes(be(kind, raw)?),
-            false,
-        ))),
-        Kind::TimestampTz => Value::Str(Cow::Owned(timestamp_text(
-            i64::from_be_bytes(be(kind, raw)?),
-            true,
-        ))),
-        Kind::Interval => {
-            let micros = i64::from_be_bytes(be(kind, raw)?);
-            let days = i32::from_be_bytes(be(kind, raw.get(8..).unwrap_or_default())?);
-            let months = i32::from_be_bytes(be(kind, raw.get(12..).unwrap_or_default())?);
-            Value::Str(Cow::Owned(interval_text(months, days, micros)))
-        }
-        Kind::Uuid => {
-            let b: [u8; 16] = be(kind, raw)?;
-            Value::Str(Cow::Owned(uuid::Uuid::from_bytes(b).to_string()))
-        }
         Kind::Other => match std::str::from_utf8(raw) {
             Ok(s) => Value::Str(Cow::Borrowed(s)),
             Err(_) => Value::Str(Cow::Owned(hex(raw))),
         },
+        Kind::Numeric
+        | Kind::Date
+        | Kind::Time
+        | Kind::TimeTz
+        | Kind::Timestamp
+        | Kind::TimestampTz
+        | Kind::Interval
+        | Kind::Uuid => {
+            return Err(DecodeError {
+                kind,
+                len: raw.len(),
+            });
+        }
     };
     Ok(value)
 }
 
+/// Appends the text of a printed kind to `out`; `false` when `kind` is not
+/// printed (its value is decoded as it is).
+fn print(kind: Kind, raw: &[u8], out: &mut String) -> Result<bool, DecodeError> {
+    let error = || DecodeError {
+        kind,
+        len: raw.len(),
+    };
+    match kind {
+        Kind::Numeric => push_numeric(out, raw).ok_or_else(error)?,
+        Kind::Date => push_date(out, i32::from_be_bytes(be(kind, raw)?)),
+        Kind::Time => push_time(out, i64::from_be_bytes(be(kind, raw)?)),
+        Kind::TimeTz => {
+            let micros = i64::from_be_bytes(be(kind, raw)?);
+            let zone = i32::from_be_bytes(be(kind, raw.get(8..).unwrap_or_default())?);
+            push_time(out, micros);
+            push_offset(out, -zone);
+        }
+        Kind::Timestamp => push_timestamp(out, i64::from_be_bytes(be(kind, raw)?), false),
+        Kind::TimestampTz => push_timestamp(out, i64::from_be_bytes(be(kind, raw)?), true),
+        Kind::Interval => {
+            let micros = i64::from_be_bytes(be(kind, raw)?);
+            let days = i32::from_be_bytes(be(kind, raw.get(8..).unwrap_or_default())?);
+            let months = i32::from_be_bytes(be(kind, raw.get(12..).unwrap_or_default())?);
+            out.push_str(&interval_text(months, days, micros));
+        }
+        Kind::Uuid => {
+            let b: [u8; 16] = be(kind, raw)?;
+            let mut buffer = uuid::Uuid::encode_buffer();
+            out.push_str(
+                uuid::Uuid::from_bytes(b)
+                    .hyphenated()
+                    .encode_lower(&mut buffer),
+            );
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Lower-case hex of some bytes.
 pub(crate) fn hex(raw: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len() * 2);
-    for b in raw {
-        let _ = write!(out, "{b:02x}");
+    for &b in raw {
+        out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
     }
     out
+}
+
+/// Appends the decimal digits of `n`.
+fn push_int(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends `n` with at least `width` digits, zero-padded (`{n:0width$}`).
+fn push_padded(out: &mut String, n: u32, width: usize) {
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(n);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(digits);
+}
+
+/// Appends one base-10000 group as exactly four digits.
+fn push_group(out: &mut String, group: i16) {
+    let g = u32::from(group.unsigned_abs()).min(9999);
+    for divisor in [1000, 100, 10, 1] {
+        out.push(char::from(
+            b'0' + u8::try_from(g / divisor % 10).unwrap_or(0),
+        ));
+    }
 }
 
 /// PostgreSQL's binary numeric (base-10000 digits) → exact decimal text with
 /// exactly `dscale` fractional digits, as `numeric::text` prints it.
 pub(crate) fn numeric_text(raw: &[u8]) -> Option<String> {
+    let mut out = String::new();
+    push_numeric(&mut out, raw)?;
+    Some(out)
+}
+
+fn push_numeric(out: &mut String, raw: &[u8]) -> Option<()> {
     let word = |i: usize| -> Option<i16> {
         Some(i16::from_be_bytes(
             raw.get(i * 2..i * 2 + 2)?.try_into().ok()?,
@@ -223,88 +310,89 @@ pub(crate) fn numeric_text(raw: &[u8]) -> Option<String> {
     let sign = u16::from_be_bytes(raw.get(4..6)?.try_into().ok()?);
     let dscale = usize::try_from(word(3)?).ok()?;
     match sign {
-        0xC000 => return Some("NaN".to_owned()),
-        0xD000 => return Some("Infinity".to_owned()),
-        0xF000 => return Some("-Infinity".to_owned()),
-        _ => {}
-    }
-    let mut digits = Vec::with_capacity(ndigits);
-    for i in 0..ndigits {
-        digits.push(word(4 + i)?);
-    }
-    let digit = |pos: i32| -> i16 {
-        // pos: index of the base-10000 group, 0 = the group with weight `weight`.
-        usize::try_from(pos)
-            .ok()
-            .and_then(|p| digits.get(p).copied())
-            .unwrap_or(0)
-    };
-    let mut out =
-        String::with_capacity(usize::try_from(weight.max(0) * 4).unwrap_or(0) + dscale + 3);
-    if sign == 0x4000 {
-        out.push('-');
-    }
-    if weight < 0 {
-        out.push('0');
-    } else {
-        for w in 0..=weight {
-            let d = digit(w);
-            if w == 0 {
-                let _ = write!(out, "{d}");
+        0xC000 => out.push_str("NaN"),
+        0xD000 => out.push_str("Infinity"),
+        0xF000 => out.push_str("-Infinity"),
+        _ => {
+            if raw.len() < 8 + ndigits * 2 {
+                return None;
+            }
+            // pos: index of the base-10000 group, 0 = the group with weight `weight`.
+            let digit = |pos: i32| -> i16 {
+                usize::try_from(pos)
+                    .ok()
+                    .filter(|&p| p < ndigits)
+                    .and_then(|p| word(4 + p))
+                    .unwrap_or(0)
+            };
+            if sign == 0x4000 {
+                out.push('-');
+            }
+            if weight < 0 {
+                out.push('0');
             } else {
-                let _ = write!(out, "{d:04}");
-            }
-        }
-    }
-    if dscale > 0 {
-        out.push('.');
-        let mut written = 0;
-        let mut group = weight + 1;
-        while written < dscale {
-            let d = format!("{:04}", digit(group));
-            for ch in d.chars() {
-                if written == dscale {
-                    break;
+                push_int(out, digit(0));
+                for w in 1..=weight {
+                    push_group(out, digit(w));
                 }
-                out.push(ch);
-                written += 1;
             }
-            group += 1;
+            if dscale > 0 {
+                out.push('.');
+                let mut group = weight + 1;
+                let mut left = dscale;
+                while left >= 4 {
+                    push_group(out, digit(group));
+                    group += 1;
+                    left -= 4;
+                }
+                if left > 0 {
+                    let mut tail = String::with_capacity(4);
+                    push_group(&mut tail, digit(group));
+                    out.push_str(tail.get(..left).unwrap_or_default());
+                }
+            }
         }
     }
-    Some(out)
+    Some(())
 }
 
 fn date_from_days(days: i32) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(days.checked_add(POSTGRES_EPOCH_DAYS_FROM_CE)?)
 }
 
+/// Appends `YYYY-MM-DD` (the year of a BC date counted from 1 BC); `true`
+/// when the date is BC.
 fn push_year_date(out: &mut String, date: NaiveDate) -> bool {
     let year = date.year();
-    if year <= 0 {
-        let _ = write!(out, "{:04}-{:02}-{:02}", 1 - year, date.month(), date.day());
-        true
-    } else {
-        let _ = write!(out, "{:04}-{:02}-{:02}", year, date.month(), date.day());
-        false
-    }
+    let bc = year <= 0;
+    let shown = if bc { 1 - year } else { year };
+    push_padded(out, shown.unsigned_abs(), 4);
+    out.push('-');
+    push_padded(out, date.month(), 2);
+    out.push('-');
+    push_padded(out, date.day(), 2);
+    bc
 }
 
 /// `date` text: `2008-01-01`, `0044-03-15 BC`, `infinity`.
 pub(crate) fn date_text(days: i32) -> String {
+    let mut out = String::with_capacity(13);
+    push_date(&mut out, days);
+    out
+}
+
+fn push_date(out: &mut String, days: i32) {
     match days {
-        i32::MAX => return "infinity".to_owned(),
-        i32::MIN => return "-infinity".to_owned(),
+        i32::MAX => return out.push_str("infinity"),
+        i32::MIN => return out.push_str("-infinity"),
         _ => {}
     }
     let Some(date) = date_from_days(days) else {
-        return days.to_string();
+        return push_int(out, days);
     };
-    let mut out = String::with_capacity(13);
-    if push_year_date(&mut out, date) {
+    if push_year_date(out, date) {
         out.push_str(" BC");
     }
-    out
 }
 
 fn push_fraction(out: &mut String, micros: u32, at_least_one: bool) {
@@ -314,71 +402,100 @@ fn push_fraction(out: &mut String, micros: u32, at_least_one: bool) {
         }
         return;
     }
-    let mut frac = format!("{micros:06}");
-    while frac.ends_with('0') {
-        frac.pop();
+    let mut frac = micros;
+    let mut width = 6;
+    while frac % 10 == 0 {
+        frac /= 10;
+        width -= 1;
     }
     out.push('.');
-    out.push_str(&frac);
+    push_padded(out, frac, width);
+}
+
+/// Appends `HH:MM:SS` of a count of seconds (hours not wrapped).
+fn push_clock(out: &mut String, secs: u64) {
+    let hours = secs / 3600;
+    match u32::try_from(hours) {
+        Ok(h) => push_padded(out, h, 2),
+        Err(_) => push_int(out, hours),
+    }
+    out.push(':');
+    push_padded(out, u32::try_from(secs / 60 % 60).unwrap_or(0), 2);
+    out.push(':');
+    push_padded(out, u32::try_from(secs % 60).unwrap_or(0), 2);
 }
 
 /// `time` text: `17:33:51`, `17:33:51.887`.
-pub(crate) fn time_text(micros: i64) -> String {
-    let secs = micros.div_euclid(MICROS_PER_SECOND);
-    let frac = u32::try_from(micros.rem_euclid(MICROS_PER_SECOND)).unwrap_or(0);
-    let mut out = format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    );
-    push_fraction(&mut out, frac, false);
+#[cfg(test)]
+fn time_text(micros: i64) -> String {
+    let mut out = String::with_capacity(15);
+    push_time(&mut out, micros);
     out
 }
 
+fn push_time(out: &mut String, micros: i64) {
+    let secs = micros.div_euclid(MICROS_PER_SECOND);
+    let frac = u32::try_from(micros.rem_euclid(MICROS_PER_SECOND)).unwrap_or(0);
+    match u64::try_from(secs) {
+        Ok(secs) => push_clock(out, secs),
+        // Not a time PostgreSQL sends; printed as its count of seconds.
+        Err(_) => push_int(out, secs),
+    }
+    push_fraction(out, frac, false);
+}
+
 fn push_offset(out: &mut String, offset_seconds: i32) {
-    let sign = if offset_seconds < 0 { '-' } else { '+' };
+    out.push(if offset_seconds < 0 { '-' } else { '+' });
     let abs = offset_seconds.unsigned_abs();
-    let _ = write!(out, "{sign}{:02}", abs / 3600);
+    push_padded(out, abs / 3600, 2);
     if !abs.is_multiple_of(3600) {
-        let _ = write!(out, ":{:02}", (abs / 60) % 60);
+        out.push(':');
+        push_padded(out, (abs / 60) % 60, 2);
     }
     if !abs.is_multiple_of(60) {
-        let _ = write!(out, ":{:02}", abs % 60);
+        out.push(':');
+        push_padded(out, abs % 60, 2);
     }
 }
 
 /// `timestamp` text `2020-08-21 17:33:51.88712` (at least one fractional digit,
 /// as the Data API prints it) or `timestamptz` text `2021-06-21 10:28:00+00` (UTC).
 pub(crate) fn timestamp_text(micros: i64, with_zone: bool) -> String {
+    let mut out = String::with_capacity(32);
+    push_timestamp(&mut out, micros, with_zone);
+    out
+}
+
+const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+fn push_timestamp(out: &mut String, micros: i64, with_zone: bool) {
     match micros {
-        i64::MAX => return "infinity".to_owned(),
-        i64::MIN => return "-infinity".to_owned(),
+        i64::MAX => return out.push_str("infinity"),
+        i64::MIN => return out.push_str("-infinity"),
         _ => {}
     }
-    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .unwrap_or(NaiveDateTime::MIN);
-    let Some(ts) = epoch.checked_add_signed(chrono::TimeDelta::microseconds(micros)) else {
-        return micros.to_string();
+    let day = i32::try_from(micros.div_euclid(MICROS_PER_DAY)).ok();
+    let Some(date) = day.and_then(date_from_days) else {
+        return push_int(out, micros);
     };
-    let mut out = String::with_capacity(32);
-    let bc = push_year_date(&mut out, ts.date());
-    let _ = write!(
+    let of_day = micros.rem_euclid(MICROS_PER_DAY);
+    let bc = push_year_date(out, date);
+    out.push(' ');
+    push_clock(
         out,
-        " {:02}:{:02}:{:02}",
-        ts.hour(),
-        ts.minute(),
-        ts.second()
+        u64::try_from(of_day / MICROS_PER_SECOND).unwrap_or_default(),
     );
-    push_fraction(&mut out, ts.nanosecond() / 1000, !with_zone);
+    push_fraction(
+        out,
+        u32::try_from(of_day % MICROS_PER_SECOND).unwrap_or_default(),
+        !with_zone,
+    );
     if with_zone {
         out.push_str("+00");
     }
     if bc {
         out.push_str(" BC");
     }
-    out
 }
 
 /// `interval` text in PostgreSQL's default style: `1 year 2 mons 3 days 04:05:06.5`.
@@ -402,140 +519,22 @@ pub(crate) fn interval_text(months: i32, days: i32, micros: i64) -> String {
         parts.push(plural(days.into(), "day"));
     }
     if micros != 0 || parts.is_empty() {
-        let sign = if micros < 0 { "-" } else { "" };
+        let mut t = String::new();
+        if micros < 0 {
+            t.push('-');
+        }
         let abs = micros.unsigned_abs();
-        let secs = abs / 1_000_000;
-        let mut t = format!(
-            "{sign}{:02}:{:02}:{:02}",
-            secs / 3600,
-            (secs / 60) % 60,
-            secs % 60
-        );
+        push_clock(&mut t, abs / 1_000_000);
         push_fraction(&mut t, u32::try_from(abs % 1_000_000).unwrap_or(0), false);
         parts.push(t);
     }
     parts.join(" ")
 }
 
-/// Appends `s` as a JSON string literal.
-pub(crate) fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: Option<&[u8]> = match b {
-            b'"' => Some(b"\\\""),
-            b'\\' => Some(b"\\\\"),
-            b'\n' => Some(b"\\n"),
-            b'\r' => Some(b"\\r"),
-            b'\t' => Some(b"\\t"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        match escape {
-            Some(e) => out.extend_from_slice(e),
-            None => {
-                let _ = std::io::Write::write_fmt(out, format_args!("\\u{b:04x}"));
-            }
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
-}
-
-fn write_double(out: &mut Vec<u8>, f: f64) {
-    if f.is_nan() {
-        out.extend_from_slice(b"\"NaN\"");
-    } else if f.is_infinite() {
-        out.extend_from_slice(if f > 0.0 {
-            b"\"Infinity\""
-        } else {
-            b"\"-Infinity\""
-        });
-    } else {
-        let mut b = ryu_like(f);
-        out.append(&mut b);
-    }
-}
-
-fn ryu_like(f: f64) -> Vec<u8> {
-    // serde_json prints the shortest text that reads back to the same double.
-    serde_json::to_vec(&f).unwrap_or_else(|_| b"0".to_vec())
-}
-
-/// Appends one Data API `Field` (exactly one member set) as JSON.
-pub(crate) fn write_json_field(out: &mut Vec<u8>, value: &Value<'_>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"{\"isNull\":true}"),
-        Value::Bool(b) => out.extend_from_slice(if *b {
-            b"{\"booleanValue\":true}"
-        } else {
-            b"{\"booleanValue\":false}"
-        }),
-        Value::Long(n) => {
-            out.extend_from_slice(b"{\"longValue\":");
-            let _ = std::io::Write::write_fmt(out, format_args!("{n}"));
-            out.push(b'}');
-        }
-        Value::Double(f) => {
-            out.extend_from_slice(b"{\"doubleValue\":");
-            write_double(out, *f);
-            out.push(b'}');
-        }
-        Value::Str(s) => {
-            out.extend_from_slice(b"{\"stringValue\":");
-            write_json_str(out, s);
-            out.push(b'}');
-        }
-        Value::Blob(b) => {
-            out.extend_from_slice(b"{\"blobValue\":\"");
-            out.extend_from_slice(
-                base64::engine::general_purpose::STANDARD
-                    .encode(b)
-                    .as_bytes(),
-            );
-            out.extend_from_slice(b"\"}");
-        }
-    }
-}
-
-/// Appends one CSV field (PostgreSQL's CSV convention: NULL is an unquoted empty
-/// field, the empty string is `""`; booleans `t`/`f`; bytes as hex).
-pub(crate) fn write_csv_field(out: &mut String, value: &Value<'_>) {
-    match value {
-        Value::Null => {}
-        Value::Bool(b) => out.push(if *b { 't' } else { 'f' }),
-        Value::Long(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::Double(f) => {
-            if f.is_nan() {
-                out.push_str("NaN");
-            } else if f.is_infinite() {
-                out.push_str(if *f > 0.0 { "Infinity" } else { "-Infinity" });
-            } else {
-                out.push_str(&String::from_utf8_lossy(&ryu_like(*f)));
-            }
-        }
-        Value::Str(s) => {
-            if s.is_empty() || s.contains([',', '"', '\n', '\r']) {
-                out.push('"');
-                out.push_str(&s.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(s);
-            }
-        }
-        // An empty value is quoted, or it would read as NULL.
-        Value::Blob([]) => out.push_str("\"\""),
-        Value::Blob(b) => out.push_str(&hex(b)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::Timelike as _;
+
     use super::*;
 
     fn numeric(ndigits: i16, weight: i16, sign: u16, dscale: i16, digits: &[i16]) -> Vec<u8> {
@@ -596,24 +595,117 @@ mod tests {
         assert_eq!(interval_text(0, -1, -1_000_000), "-1 days -00:00:01");
     }
 
+    /// The printed texts, checked against chrono's own formatting over a wide
+    /// sweep of values (the writers print digits by hand).
     #[test]
-    fn json_and_csv_fields() {
-        let mut out = Vec::new();
-        write_json_field(&mut out, &Value::Str(Cow::Borrowed("a\"b\n\u{1}é")));
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            r#"{"stringValue":"a\"b\n\u0001é"}"#
+    fn printed_texts_agree_with_chrono() {
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap();
+        let mut micros: i64 = -63_000_000_000_000_000; // about 1996 BC
+        while micros < 250_000_000_000_000_000 {
+            let ts = epoch + chrono::TimeDelta::microseconds(micros);
+            let year = ts.year();
+            let (shown, bc) = if year <= 0 {
+                (1 - year, " BC")
+            } else {
+                (year, "")
+            };
+            let frac = ts.nanosecond() / 1000;
+            let frac_text = if frac == 0 {
+                String::new()
+            } else {
+                format!(".{frac:06}").trim_end_matches('0').to_owned()
+            };
+            let clock = format!(
+                "{shown:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                ts.month(),
+                ts.day(),
+                ts.hour(),
+                ts.minute(),
+                ts.second()
+            );
+            let plain_frac = if frac == 0 {
+                ".0".to_owned()
+            } else {
+                frac_text.clone()
+            };
+            assert_eq!(
+                timestamp_text(micros, false),
+                format!("{clock}{plain_frac}{bc}")
+            );
+            assert_eq!(
+                timestamp_text(micros, true),
+                format!("{clock}{frac_text}+00{bc}")
+            );
+            let days = i32::try_from(micros.div_euclid(86_400_000_000)).unwrap();
+            assert_eq!(
+                date_text(days),
+                format!("{shown:04}-{:02}-{:02}{bc}", ts.month(), ts.day())
+            );
+            let of_day = micros.rem_euclid(86_400_000_000);
+            assert_eq!(
+                time_text(of_day),
+                format!(
+                    "{:02}:{:02}:{:02}{frac_text}",
+                    ts.hour(),
+                    ts.minute(),
+                    ts.second()
+                )
+            );
+            micros += 7_777_777_777_777 + micros.rem_euclid(999_983);
+        }
+        assert_eq!(timestamp_text(i64::MAX, false), "infinity");
+        assert_eq!(date_text(i32::MIN), "-infinity");
+    }
+
+    /// Numeric text against the value it encodes, for every scale and weight
+    /// of a sweep of digit groups.
+    #[test]
+    fn numeric_text_agrees_with_its_digits() {
+        for groups in [&[1i16][..], &[9999, 1], &[12, 3456, 7890], &[5000]] {
+            for weight in -3i16..4 {
+                for dscale in 0i16..13 {
+                    let n = i16::try_from(groups.len()).unwrap();
+                    let raw = numeric(n, weight, 0, dscale, groups);
+                    let text = numeric_text(&raw).unwrap();
+                    // The same value from its groups, as a string of base-10 digits.
+                    let all: String = groups.iter().map(|g| format!("{g:04}")).collect();
+                    let point = 4 * (i32::from(weight) + 1);
+                    let int: String = if point <= 0 {
+                        "0".to_owned()
+                    } else {
+                        let p = usize::try_from(point).unwrap();
+                        let padded = format!("{all:0<p$}");
+                        let digits = padded[..p].trim_start_matches('0');
+                        if digits.is_empty() {
+                            "0".to_owned()
+                        } else {
+                            digits.to_owned()
+                        }
+                    };
+                    let frac_digits: String = if point >= 0 {
+                        all.get(usize::try_from(point).unwrap()..)
+                            .unwrap_or("")
+                            .to_owned()
+                    } else {
+                        "0".repeat(usize::try_from(-point).unwrap()) + &all
+                    };
+                    let scale = usize::try_from(dscale).unwrap();
+                    let frac = format!("{frac_digits:0<scale$}");
+                    let expected = if scale == 0 {
+                        int
+                    } else {
+                        format!("{int}.{}", &frac[..scale])
+                    };
+                    assert_eq!(text, expected, "{groups:?} weight {weight} dscale {dscale}");
+                }
+            }
+        }
+        assert!(
+            numeric_text(&numeric(3, 0, 0, 0, &[1])).is_none(),
+            "too short"
         );
-        let mut out = Vec::new();
-        write_json_field(&mut out, &Value::Double(f64::NAN));
-        assert_eq!(out, br#"{"doubleValue":"NaN"}"#);
-        let mut csv = String::new();
-        write_csv_field(&mut csv, &Value::Str(Cow::Borrowed("")));
-        csv.push(',');
-        write_csv_field(&mut csv, &Value::Null);
-        csv.push(',');
-        write_csv_field(&mut csv, &Value::Str(Cow::Borrowed("x,\"y\"")));
-        assert_eq!(csv, "\"\",,\"x,\"\"y\"\"\"");
     }
 
     #[test]
