@@ -404,7 +404,7 @@ fn push_fraction(out: &mut String, micros: u32, at_least_one: bool) {
     }
     let mut frac = micros;
     let mut width = 6;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         width -= 1;
     }
