@@ -3,6 +3,7 @@
 //! every Redshift type.
 
 mod csv;
+pub mod pages;
 mod text;
 
 use std::collections::HashMap;

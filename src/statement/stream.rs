@@ -23,6 +23,7 @@ use super::drain::StreamGuard;
 use super::result_bytes::HeldBytes;
 use super::results::{cache_key, result_format};
 use crate::cache::{CachedResult, ResultsCache};
+use crate::convert::pages::{PageError, convert_in_order, parallel_conversions};
 use crate::dataapi::{DataApi, ResultFormat, ResultPage};
 use crate::error::GatewayError;
 use crate::ticket::StatementHandle;
@@ -438,9 +439,9 @@ impl PageProducer {
             count_rows(batch);
             slot.send(Ok(self.queued(batch.clone())));
         }
-        // Pages are fetched one ahead by their own task while the current one
-        // is converted on a blocking thread and sent: fetching, SDK parsing and
-        // conversion use both cores.
+        // Pages are fetched one ahead by their own task, and converted on
+        // blocking threads several at once (in page order): fetching, SDK
+        // parsing and conversion use every core.
         let (pages_tx, mut pages) = tokio::sync::mpsc::channel(1);
         let fetcher = fetch_pages(
             Arc::clone(&self.statements.api),
@@ -452,35 +453,35 @@ impl PageProducer {
         );
         let _stop_fetching =
             AbortOnDrop(tokio::spawn(fetcher.instrument(tracing::Span::current())));
+        let records = stream::poll_fn(move |cx| pages.poll_recv(cx))
+            .map(|page: Result<ResultPage, GatewayError>| page.map(|p| p.records));
+        let batches = convert_in_order(
+            Arc::new(self.start.converter.clone()),
+            records,
+            false,
+            parallel_conversions(),
+            Some(Arc::clone(&self.statements.page_permits)),
+        );
+        let mut batches = std::pin::pin!(batches);
         loop {
-            // Room for the batch first: a converted page waiting for a client
-            // that does not read would hold memory for nothing.
+            // Room for the batch first: conversions run only while the client
+            // reads, so one that does not read holds no more than the pages
+            // already converting.
             let Some(slot) = self.room(tx).await? else {
                 return Ok(());
             };
-            let Some(page) = pages.recv().await else {
+            let Some(batch) = batches.next().await else {
                 return Ok(());
             };
-            let page = page?;
-            let permit = Arc::clone(&self.statements.page_permits)
-                .acquire_owned()
-                .await
-                .map_err(|e| GatewayError::Internal(format!("page budget closed: {e}")))?;
-            let converting = Arc::clone(&self.start);
-            let converted = tokio::task::spawn_blocking(move || {
-                converting.converter.convert(&page.records, false)
-            })
-            .await;
-            drop(permit);
-            let batch = converted
-                .map_err(|join| GatewayError::Internal(format!("conversion task: {join}")))?
-                .map_err(|source| {
-                    self.statements.convert_failed(
-                        &self.handle.statement_id,
-                        result_format(&self.handle),
-                        source,
-                    )
-                })?;
+            let batch = batch.map_err(|e| match e {
+                PageError::Page(e) => e,
+                PageError::Convert(source) => self.statements.convert_failed(
+                    &self.handle.statement_id,
+                    result_format(&self.handle),
+                    source,
+                ),
+                PageError::Ended(why) => GatewayError::Internal(why),
+            })?;
             if batch.num_rows() > 0 {
                 count_rows(&batch);
                 slot.send(Ok(self.queued(batch)));
