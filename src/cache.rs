@@ -45,13 +45,21 @@ impl CachedResult {
         self.converter.schema()
     }
 
-    /// Arrow bytes held.
+    /// Bytes held: the Arrow batches and the encoded messages.
     pub fn bytes(&self) -> usize {
-        self.batches
+        let batches: usize = self
+            .batches
             .iter()
             .map(RecordBatch::get_array_memory_size)
-            .sum()
+            .sum();
+        let encoded: usize = self.encoded.iter().flatten().map(message_bytes).sum();
+        batches + encoded
     }
+}
+
+/// The bytes of one encoded Flight message.
+fn message_bytes(message: &arrow_flight::FlightData) -> usize {
+    message.data_header.len() + message.data_body.len() + message.app_metadata.len()
 }
 
 /// The bounded cache.
@@ -138,12 +146,16 @@ impl ResultsCache {
     pub async fn insert(&self, key: CacheKey, value: CachedResult) {
         if value.bytes() <= self.max_entry_bytes() {
             self.inner.insert(key, Arc::new(value)).await;
-            // Evict now rather than in moka's next maintenance round: under
-            // many concurrent readers the cache would otherwise run over its
-            // byte budget for a while.
-            self.inner.run_pending_tasks().await;
-            #[allow(clippy::cast_precision_loss)]
-            metrics::gauge!(metrics_names::CACHE_BYTES).set(self.inner.weighted_size() as f64);
+            // Evict at once rather than in moka's next maintenance round
+            // (under many concurrent readers the cache would otherwise run
+            // over its byte budget for a while), but off the caller's path:
+            // a FlightInfo or a stream's end does not wait for it.
+            let inner = self.inner.clone();
+            tokio::spawn(async move {
+                inner.run_pending_tasks().await;
+                #[allow(clippy::cast_precision_loss)]
+                metrics::gauge!(metrics_names::CACHE_BYTES).set(inner.weighted_size() as f64);
+            });
         }
     }
 }
@@ -164,5 +176,22 @@ mod tests {
         cache.release_recording(40);
         assert!(cache.reserve_recording(40));
         assert_eq!(cache.max_entry_bytes(), 200);
+    }
+
+    #[test]
+    fn encoded_messages_weigh_what_they_hold() {
+        let message = arrow_flight::FlightData {
+            data_header: vec![0u8; 100].into(),
+            data_body: vec![0u8; 1000].into(),
+            ..arrow_flight::FlightData::default()
+        };
+        let result = CachedResult {
+            converter: crate::convert::PageConverter::new(Vec::new(), None),
+            batches: Vec::new(),
+            next_token: None,
+            total_rows: Some(0),
+            encoded: Some(vec![message.clone(), message]),
+        };
+        assert_eq!(result.bytes(), 2200);
     }
 }
