@@ -78,26 +78,33 @@ impl Statements {
         let schema = reshape.clone().unwrap_or_else(|| start.schema());
         let converter = start.converter.clone();
         let total_rows = start.total_rows;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Queued, FlightError>>(1);
-        let ended = CancellationToken::new();
-        let idle = GatewayError::StreamIdle {
-            statement_id: handle.statement_id.clone(),
-            idle: self.stream_idle_timeout,
+        let batches = if start.next_token.is_none() {
+            // The whole result is in hand (a one-page result): sent as it is,
+            // with no producer task or queue between it and the client.
+            start.batches.iter().for_each(count_rows);
+            stream::iter(start.batches.clone().into_iter().map(Ok)).boxed()
+        } else {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Queued, FlightError>>(1);
+            let ended = CancellationToken::new();
+            let idle = GatewayError::StreamIdle {
+                statement_id: handle.statement_id.clone(),
+                idle: self.stream_idle_timeout,
+            };
+            let producer = PageProducer {
+                statements: self.clone(),
+                handle,
+                start,
+                ended: ended.clone(),
+                principal,
+            };
+            tokio::spawn(producer.run(tx).instrument(tracing::Span::current()));
+            batches_until_ended(rx, ended, idle).boxed()
         };
-        let producer = PageProducer {
-            statements: self.clone(),
-            handle,
-            start,
-            ended: ended.clone(),
-            principal,
-        };
-        tokio::spawn(producer.run(tx).instrument(tracing::Span::current()));
-        let batches = batches_until_ended(rx, ended, idle);
         let batches = match reshape.clone() {
             Some(to) => batches
                 .map(move |b| b.and_then(|b| conform(&b, &to).map_err(FlightError::from)))
                 .boxed(),
-            None => batches.boxed(),
+            None => batches,
         };
         let stream = FlightDataEncoderBuilder::new()
             .with_schema(Arc::clone(&schema))
