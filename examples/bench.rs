@@ -29,7 +29,8 @@ use futures::{StreamExt as _, TryStreamExt as _, stream};
 use redshift_data_emulator::{self as emulator, EmulatorConfig, ThrowawayCluster};
 use redshift_flight_sql::config::DataApiTarget;
 use redshift_flight_sql::convert::PageConverter;
-use redshift_flight_sql::dataapi::{AwsDataApi, DataApi as _, ResultFormat};
+use redshift_flight_sql::convert::pages::{convert_in_order, parallel_conversions};
+use redshift_flight_sql::dataapi::{AwsDataApi, DataApi as _, ResultFormat, ResultPage};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
@@ -174,6 +175,20 @@ fn arrow_csv_rows(texts: &[String], schema: &arrow::datatypes::SchemaRef) -> any
         for batch in reader {
             rows += batch?.num_rows();
         }
+    }
+    Ok(rows)
+}
+
+/// Rows of the batches a conversion stream yields.
+async fn converted_rows<E: std::fmt::Display>(
+    batches: impl futures::Stream<
+        Item = Result<RecordBatch, redshift_flight_sql::convert::pages::PageError<E>>,
+    >,
+) -> anyhow::Result<usize> {
+    let mut batches = std::pin::pin!(batches);
+    let mut rows = 0;
+    while let Some(batch) = batches.next().await {
+        rows += batch.map_err(|e| anyhow::anyhow!("{e}"))?.num_rows();
     }
     Ok(rows)
 }
@@ -462,6 +477,30 @@ async fn wait_finished(client: &aws_sdk_redshiftdata::Client, id: &str) -> anyho
     }
 }
 
+/// ExecuteStatement → FINISHED of `sql` on the emulator alone: seconds as
+/// the client sees them, and the statement's own Duration.
+async fn statement_time(
+    client: &aws_sdk_redshiftdata::Client,
+    sql: &str,
+    format: ResultFormat,
+) -> anyhow::Result<(f64, f64)> {
+    let format = match format {
+        ResultFormat::Csv => aws_sdk_redshiftdata::types::ResultFormatString::Csv,
+        ResultFormat::Json => aws_sdk_redshiftdata::types::ResultFormatString::Json,
+    };
+    let t = Instant::now();
+    let out = bench_statement(client)
+        .sql(sql)
+        .result_format(format)
+        .send()
+        .await?;
+    let id = out.id().context("id")?;
+    wait_finished(client, id).await?;
+    let wall = t.elapsed().as_secs_f64();
+    let described = client.describe_statement().id(id).send().await?;
+    Ok((wall, described.duration() as f64 / 1e9))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let o = options()?;
@@ -576,10 +615,41 @@ async fn main() -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
+    // The pages as the SDK gives them, fetched once: conversion is timed
+    // on them alone, the fetching on its own.
+    let mut fetched: Vec<ResultPage> = Vec::new();
+    let mut sdk_only = Vec::new();
+    for run in 0..o.runs {
+        let t = Instant::now();
+        let mut token = None;
+        let mut these = Vec::new();
+        loop {
+            let page = api.get_statement_result(&id, format, token.take()).await?;
+            token.clone_from(&page.next_token);
+            these.push(page);
+            if token.is_none() {
+                break;
+            }
+        }
+        sdk_only.push(t.elapsed().as_secs_f64());
+        if run == 0 {
+            fetched = these;
+        }
+    }
+    let converter = Arc::new(PageConverter::new(
+        fetched
+            .first()
+            .map(|p| p.columns.clone())
+            .unwrap_or_default(),
+        Some("dev"),
+    ));
+    let schema = converter.schema();
+    let parallel = parallel_conversions();
     let mut floor = Vec::new();
     let mut arrow_csv: Vec<f64> = Vec::new();
     let mut arrow_csv_error: Option<String> = None;
-    let mut sdk_only = Vec::new();
+    let mut one_core = Vec::new();
+    let mut both_cores = Vec::new();
     let mut path = Vec::new();
     for _ in 0..o.runs {
         // The floor: the least any reader of these pages must do. CSV: the
@@ -601,41 +671,64 @@ async fn main() -> anyhow::Result<()> {
         if csv {
             anyhow::ensure!(fields > 0, "csv-core found no fields");
         }
-        // The gateway's path: SDK call + deserialisation + conversion, page by page.
-        let t = Instant::now();
-        let mut converter: Option<PageConverter> = None;
-        let mut token = None;
-        let mut sdk_time = 0.0;
-        let mut n = 0usize;
-        loop {
-            let s = Instant::now();
-            let mut page = api.get_statement_result(&id, format, token).await?;
-            sdk_time += s.elapsed().as_secs_f64();
-            let conv = converter.get_or_insert_with(|| {
-                PageConverter::new(std::mem::take(&mut page.columns), Some("dev"))
-            });
-            n += conv.convert(&page.records, n == 0)?.num_rows();
-            token = page.next_token;
-            if token.is_none() {
-                break;
-            }
+        // The gateway's conversion (the DoGet pipeline's), on one core and
+        // on all of them, over the same pages.
+        for (threads, times) in [(1, &mut one_core), (parallel, &mut both_cores)] {
+            let records: Vec<Result<_, std::convert::Infallible>> =
+                fetched.iter().map(|p| Ok(p.records.clone())).collect();
+            let t = Instant::now();
+            let n = converted_rows(convert_in_order(
+                Arc::clone(&converter),
+                stream::iter(records),
+                true,
+                threads,
+                None,
+            ))
+            .await?;
+            times.push(t.elapsed().as_secs_f64());
+            anyhow::ensure!(n as u64 == o.rows, "converted {n} rows");
         }
+        // The whole path: each page fetched while those before it convert.
+        let t = Instant::now();
+        let pages_in_turn = stream::unfold(Some(None), |token: Option<Option<String>>| {
+            let api = &api;
+            let id = &id;
+            async move {
+                let token = token?;
+                let page = api.get_statement_result(id, format, token).await;
+                match page {
+                    Ok(page) => {
+                        let next = page.next_token.clone().map(Some);
+                        Some((Ok(page.records), next))
+                    }
+                    Err(e) => Some((Err(e), None)),
+                }
+            }
+        });
+        let n = converted_rows(convert_in_order(
+            Arc::clone(&converter),
+            pages_in_turn,
+            true,
+            parallel,
+            None,
+        ))
+        .await?;
         anyhow::ensure!(n as u64 == o.rows, "converted {n} rows");
         path.push(t.elapsed().as_secs_f64());
-        sdk_only.push(sdk_time);
-        let schema = converter.map(|c| c.schema());
         // Beside it: arrow-csv's typed reader over the same CSV text, into
         // the gateway's types (names and metadata aside, every field nullable).
-        if let (true, Some(schema), None) = (csv, &schema, &arrow_csv_error) {
+        if let (true, None) = (csv, &arrow_csv_error) {
             let t = Instant::now();
-            match arrow_csv_rows(&texts, schema) {
+            match arrow_csv_rows(&texts, &schema) {
                 Ok(rows) if rows as u64 == o.rows => arrow_csv.push(t.elapsed().as_secs_f64()),
                 Ok(rows) => arrow_csv_error = Some(format!("read {rows} rows")),
                 Err(e) => arrow_csv_error = Some(e.to_string()),
             }
         }
     }
+    drop(fetched);
     let (floor, path, sdk_only) = (stat(floor), stat(path), stat(sdk_only));
+    let (one_core, both_cores) = (stat(one_core), stat(both_cores));
     let floor_name = if csv {
         "csv-core tokenising"
     } else {
@@ -657,19 +750,34 @@ async fn main() -> anyhow::Result<()> {
         "P1 conversion (pages → Arrow)".into(),
         format!(
             "{} ({} pages, {:.0} MiB)",
-            fmt_s(path),
+            fmt_s(both_cores),
             pages.len(),
             page_bytes as f64 / 1048576.0
         ),
         format!("{floor_name} {}", fmt_s(floor)),
         format!(
-            "conversion {:.4}s = {:.2}× the floor (goal ≤ 1.2×); with the Data API call + SDK ({:.4}s) {:.2}×{beside}",
-            (path.median - sdk_only.median).max(0.0),
-            (path.median - sdk_only.median).max(0.0) / floor.median,
-            sdk_only.median,
-            path.median / floor.median,
+            "conversion on {parallel} cores {} = {:.2}× the floor (goal ≤ 1.2×); on one core {} = {:.2}×; \
+             fetched in turn while converting {} (the Data API call + SDK alone {}){beside}",
+            fmt_s(both_cores),
+            both_cores.median / floor.median,
+            fmt_s(one_core),
+            one_core.median / floor.median,
+            fmt_s(path),
+            fmt_s(sdk_only),
         ),
     ));
+
+    // The emulator's share: ExecuteStatement → FINISHED of the reads P2 and
+    // P3 make, on the Data API alone (Redshift's share, on a real cluster).
+    let some = format!("select * from bench where c_int4 <= {}", o.wrangler_rows);
+    let (mut all_wall, mut all_duration, mut some_wall) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..o.runs {
+        let (wall, duration) = statement_time(&data_api, all, format).await?;
+        all_wall.push(wall);
+        all_duration.push(duration);
+        some_wall.push(statement_time(&data_api, &some, format).await?.0);
+    }
+    let (all_wall, all_duration, some_wall) = (stat(all_wall), stat(all_duration), stat(some_wall));
 
     // P5: SELECT 1 latency, gateway vs bare SDK calls.
     let mut flight = flight_client(&gateway.url).await?;
@@ -695,7 +803,7 @@ async fn main() -> anyhow::Result<()> {
         fmt_s(g),
         format!("bare SDK execute→wait→get {}", fmt_s(b)),
         format!(
-            "{:+.2} ms added at the median (goal ≤ 2 ms)",
+            "{:+.2} ms added at the median (goal ≤ 1 ms)",
             (g.median - b.median) * 1000.0
         ),
     ));
@@ -792,21 +900,49 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let (adbc_small, wrangler) = (s("adbc_wrangler_rows"), s("wrangler"));
+    let (adbc, pg) = (s("adbc"), s("postgres"));
+    table.push((
+        format!("Emulator statement ({} rows, {format:?})", o.rows),
+        format!(
+            "execute → FINISHED {} (its Duration {})",
+            fmt_s(all_wall),
+            fmt_s(all_duration)
+        ),
+        format!("ADBC-PostgreSQL direct {}", fmt_s(pg)),
+        format!(
+            "{:.2}× (goal ≤ 1.2×); {} rows: {}",
+            all_wall.median / pg.median,
+            o.wrangler_rows,
+            fmt_s(some_wall)
+        ),
+    ));
+    // The gateway's own share: the emulator's statement time taken out of
+    // each read that waits for it.
+    let net = |through: f64, statement: f64| (through - statement).max(1e-9);
     table.push((
         format!("P2 vs awswrangler ({} rows)", o.wrangler_rows),
         format!("ADBC via gateway {}", fmt_s(adbc_small)),
         format!("awswrangler read_sql_query {}", fmt_s(wrangler)),
         format!(
-            "{:.1}× faster (goal ≥ 20×)",
-            wrangler.median / adbc_small.median
+            "{:.1}× faster (goal ≥ 30×); without the emulator's {:.3}s statement: {:.3}s vs {:.3}s = {:.1}×",
+            wrangler.median / adbc_small.median,
+            some_wall.median,
+            net(adbc_small.median, some_wall.median),
+            net(wrangler.median, some_wall.median),
+            net(wrangler.median, some_wall.median) / net(adbc_small.median, some_wall.median)
         ),
     ));
-    let (adbc, pg) = (s("adbc"), s("postgres"));
     table.push((
         format!("P3 vs the database ({} rows)", o.rows),
         format!("ADBC via gateway {}", fmt_s(adbc)),
         format!("ADBC-PostgreSQL direct {}", fmt_s(pg)),
-        format!("{:.2}× slower (goal ≤ 3×)", adbc.median / pg.median),
+        format!(
+            "{:.2}× slower (goal ≤ 2×); without the emulator's {:.3}s statement: {:.3}s = {:.2}×",
+            adbc.median / pg.median,
+            all_wall.median,
+            net(adbc.median, all_wall.median),
+            net(adbc.median, all_wall.median) / pg.median
+        ),
     ));
 
     // P7: concurrent clients.
@@ -850,7 +986,7 @@ async fn main() -> anyhow::Result<()> {
             o.cache_bytes >> 20
         ),
         format!(
-            "peak RSS {:.0} MiB; slowest/fastest client {:.1}×",
+            "goal ≥ 1,000,000 rows/s; peak RSS {:.0} MiB; slowest/fastest client {:.1}×",
             gateway.peak_rss_mib(),
             d.max / d.min
         ),
@@ -908,11 +1044,16 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Where the time goes for the full read.
-    let emulator_side = sdk_only.median;
     table.push((
         "Where time goes (full read)".into(),
-        format!("Data API pages (emulator + HTTP + SDK parse) {emulator_side:.3}s"),
-        format!("conversion {:.3}s", (path.median - emulator_side).max(0.0)),
+        format!(
+            "emulator statement {:.3}s; Data API pages (emulator + HTTP + SDK parse) {:.3}s",
+            all_wall.median, sdk_only.median
+        ),
+        format!(
+            "conversion {:.3}s on {parallel} cores ({:.3}s on one), overlapped with the pages: {:.3}s",
+            both_cores.median, one_core.median, path.median
+        ),
         format!("client end to end {:.3}s", adbc.median),
     ));
 
