@@ -186,7 +186,7 @@ mod tests {
             ..arrow_flight::FlightData::default()
         };
         let result = CachedResult {
-            converter: crate::convert::PageConverter::new(Vec::new(), None),
+            converter: PageConverter::new(Vec::new(), None),
             batches: Vec::new(),
             next_token: None,
             total_rows: Some(0),
