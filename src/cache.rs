@@ -57,8 +57,9 @@ impl CachedResult {
     }
 }
 
-/// The bytes of one encoded Flight message.
-fn message_bytes(message: &arrow_flight::FlightData) -> usize {
+/// The bytes of one encoded Flight message (what it weighs in the cache,
+/// and what sending it counts).
+pub(crate) fn message_bytes(message: &arrow_flight::FlightData) -> usize {
     message.data_header.len() + message.data_body.len() + message.app_metadata.len()
 }
 

@@ -22,7 +22,7 @@ use super::Statements;
 use super::drain::StreamGuard;
 use super::result_bytes::HeldBytes;
 use super::results::{cache_key, result_format};
-use crate::cache::{CachedResult, ResultsCache};
+use crate::cache::{CachedResult, ResultsCache, message_bytes};
 use crate::convert::pages::{PageError, convert_in_order, parallel_conversions};
 use crate::dataapi::{DataApi, ResultFormat, ResultPage};
 use crate::error::GatewayError;
@@ -256,7 +256,7 @@ fn counted(
         .inspect(move |m| {
             let _open = &open;
             if let Ok(message) = m {
-                let bytes = message.data_header.len() + message.data_body.len();
+                let bytes = message_bytes(message);
                 metrics::counter!(crate::telemetry::metrics::BYTES_STREAMED)
                     .increment(u64::try_from(bytes).unwrap_or(0));
             }
@@ -285,7 +285,7 @@ struct Recorder {
 impl Recorder {
     /// Keeps a copy of `message`; false when it no longer fits.
     fn record(&mut self, message: &FlightData, limit: usize) -> bool {
-        let size = message.data_header.len() + message.data_body.len();
+        let size = message_bytes(message);
         if self.bytes + size > limit || !self.cache.reserve_recording(size) {
             return false;
         }
