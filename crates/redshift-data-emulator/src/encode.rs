@@ -6,9 +6,7 @@
 
 use base64::Engine as _;
 
-use crate::values::Value;
-
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+use crate::values::{HEX_DIGITS, Value};
 
 /// For each byte: 0 when it stands as it is inside a JSON string, otherwise
 /// the letter of its escape (`u` for `\u00XX`).

@@ -254,7 +254,8 @@ fn print(kind: Kind, raw: &[u8], out: &mut String) -> Result<bool, DecodeError> 
     Ok(true)
 }
 
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+/// Lower-case hex digits by value.
+pub(crate) const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// Lower-case hex of some bytes.
 pub(crate) fn hex(raw: &[u8]) -> String {
@@ -283,8 +284,14 @@ fn push_padded(out: &mut String, n: u32, width: usize) {
 
 /// Appends one base-10000 group as exactly four digits.
 fn push_group(out: &mut String, group: i16) {
+    push_group_digits(out, group, 4);
+}
+
+/// Appends the first `digits` (at most four) of a base-10000 group written
+/// as four digits.
+fn push_group_digits(out: &mut String, group: i16, digits: usize) {
     let g = u32::from(group.unsigned_abs()).min(9999);
-    for divisor in [1000, 100, 10, 1] {
+    for divisor in [1000, 100, 10, 1].into_iter().take(digits) {
         out.push(char::from(
             b'0' + u8::try_from(g / divisor % 10).unwrap_or(0),
         ));
@@ -346,9 +353,7 @@ fn push_numeric(out: &mut String, raw: &[u8]) -> Option<()> {
                     left -= 4;
                 }
                 if left > 0 {
-                    let mut tail = String::with_capacity(4);
-                    push_group(&mut tail, digit(group));
-                    out.push_str(tail.get(..left).unwrap_or_default());
+                    push_group_digits(out, digit(group), left);
                 }
             }
         }
