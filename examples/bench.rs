@@ -179,6 +179,29 @@ fn arrow_csv_rows(texts: &[String], schema: &arrow::datatypes::SchemaRef) -> any
     Ok(rows)
 }
 
+/// The pages of statement `id` through the gateway's Data API client, each
+/// fetched once the one before it (and its NextToken) is in hand.
+fn pages_in_turn<'a>(
+    api: &'a AwsDataApi,
+    id: &'a str,
+    format: ResultFormat,
+) -> impl futures::Stream<Item = Result<ResultPage, redshift_flight_sql::dataapi::DataApiError>> + 'a
+{
+    stream::unfold(
+        Some(None),
+        move |token: Option<Option<String>>| async move {
+            let page = api.get_statement_result(id, format, token?).await;
+            Some(match page {
+                Ok(page) => {
+                    let next = page.next_token.clone().map(Some);
+                    (Ok(page), next)
+                }
+                Err(e) => (Err(e), None),
+            })
+        },
+    )
+}
+
 /// Rows of the batches a conversion stream yields.
 async fn converted_rows<E: std::fmt::Display>(
     batches: impl futures::Stream<
@@ -621,16 +644,7 @@ async fn main() -> anyhow::Result<()> {
     let mut sdk_only = Vec::new();
     for run in 0..o.runs {
         let t = Instant::now();
-        let mut token = None;
-        let mut these = Vec::new();
-        loop {
-            let page = api.get_statement_result(&id, format, token.take()).await?;
-            token.clone_from(&page.next_token);
-            these.push(page);
-            if token.is_none() {
-                break;
-            }
-        }
+        let these: Vec<ResultPage> = pages_in_turn(&api, &id, format).try_collect().await?;
         sdk_only.push(t.elapsed().as_secs_f64());
         if run == 0 {
             fetched = these;
@@ -649,7 +663,7 @@ async fn main() -> anyhow::Result<()> {
     let mut arrow_csv: Vec<f64> = Vec::new();
     let mut arrow_csv_error: Option<String> = None;
     let mut one_core = Vec::new();
-    let mut both_cores = Vec::new();
+    let mut all_cores = Vec::new();
     let mut path = Vec::new();
     for _ in 0..o.runs {
         // The floor: the least any reader of these pages must do. CSV: the
@@ -673,7 +687,7 @@ async fn main() -> anyhow::Result<()> {
         }
         // The gateway's conversion (the DoGet pipeline's), on one core and
         // on all of them, over the same pages.
-        for (threads, times) in [(1, &mut one_core), (parallel, &mut both_cores)] {
+        for (threads, times) in [(1, &mut one_core), (parallel, &mut all_cores)] {
             let records: Vec<Result<_, std::convert::Infallible>> =
                 fetched.iter().map(|p| Ok(p.records.clone())).collect();
             let t = Instant::now();
@@ -690,24 +704,9 @@ async fn main() -> anyhow::Result<()> {
         }
         // The whole path: each page fetched while those before it convert.
         let t = Instant::now();
-        let pages_in_turn = stream::unfold(Some(None), |token: Option<Option<String>>| {
-            let api = &api;
-            let id = &id;
-            async move {
-                let token = token?;
-                let page = api.get_statement_result(id, format, token).await;
-                match page {
-                    Ok(page) => {
-                        let next = page.next_token.clone().map(Some);
-                        Some((Ok(page.records), next))
-                    }
-                    Err(e) => Some((Err(e), None)),
-                }
-            }
-        });
         let n = converted_rows(convert_in_order(
             Arc::clone(&converter),
-            pages_in_turn,
+            pages_in_turn(&api, &id, format).map_ok(|page| page.records),
             true,
             parallel,
             None,
@@ -728,7 +727,7 @@ async fn main() -> anyhow::Result<()> {
     }
     drop(fetched);
     let (floor, path, sdk_only) = (stat(floor), stat(path), stat(sdk_only));
-    let (one_core, both_cores) = (stat(one_core), stat(both_cores));
+    let (one_core, all_cores) = (stat(one_core), stat(all_cores));
     let floor_name = if csv {
         "csv-core tokenising"
     } else {
@@ -750,7 +749,7 @@ async fn main() -> anyhow::Result<()> {
         "P1 conversion (pages → Arrow)".into(),
         format!(
             "{} ({} pages, {:.0} MiB)",
-            fmt_s(both_cores),
+            fmt_s(all_cores),
             pages.len(),
             page_bytes as f64 / 1048576.0
         ),
@@ -758,8 +757,8 @@ async fn main() -> anyhow::Result<()> {
         format!(
             "conversion on {parallel} cores {} = {:.2}× the floor (goal ≤ 1.2×); on one core {} = {:.2}×; \
              fetched in turn while converting {} (the Data API call + SDK alone {}){beside}",
-            fmt_s(both_cores),
-            both_cores.median / floor.median,
+            fmt_s(all_cores),
+            all_cores.median / floor.median,
             fmt_s(one_core),
             one_core.median / floor.median,
             fmt_s(path),
@@ -1001,14 +1000,8 @@ async fn main() -> anyhow::Result<()> {
         );
         let mut statement_seconds = Vec::new();
         for sql in [unload_sql.as_str(), "select * from bench_unload"] {
-            let t = Instant::now();
-            let out = bench_statement(&data_api)
-                .sql(sql)
-                .result_format(aws_sdk_redshiftdata::types::ResultFormatString::Csv)
-                .send()
-                .await?;
-            wait_finished(&data_api, out.id().context("id")?).await?;
-            statement_seconds.push(t.elapsed().as_secs_f64());
+            let (wall, _) = statement_time(&data_api, sql, ResultFormat::Csv).await?;
+            statement_seconds.push(wall);
         }
         let (unload_run, page_run) = (statement_seconds[0], statement_seconds[1]);
         let (through_unload, through_pages) = (s("unload"), s("unload_pages"));
@@ -1052,7 +1045,7 @@ async fn main() -> anyhow::Result<()> {
         ),
         format!(
             "conversion {:.3}s on {parallel} cores ({:.3}s on one), overlapped with the pages: {:.3}s",
-            both_cores.median, one_core.median, path.median
+            all_cores.median, one_core.median, path.median
         ),
         format!("client end to end {:.3}s", adbc.median),
     ));
